@@ -15,6 +15,7 @@
 #include "handoff.h"
 #include "log.h"
 #include "neighbor.h"
+#include "netif.h"
 #include "node.h"
 #include "uapi_server.h"
 #include "wg_node.h"
@@ -209,6 +210,32 @@ signals_open(struct node *node)
 	return loop_add_fd(node->loop, node->signal_fd, EPOLLIN, signal_event, node);
 }
 
+/*
+ * The kernel side of the interfaces the data plane made: a role's slow-path TAP carries that
+ * port's addresses (so kernel sockets bind to them); the inner host-facing device carries the
+ * host's tunnel addresses with the tunnel MTU.
+ */
+static int
+kernel_interfaces_setup(struct node *node)
+{
+	const struct config *c = node->config;
+
+	for (int role = 0; role < CONFIG_PORT_ROLES; role++) {
+		const struct dp_port *port = &node->dp->ports[role];
+		const struct config_port *cp = &c->ports[role];
+
+		if (!port->present)
+			continue;
+		if (port->has_tap &&
+		    netif_setup(port->tap_ifname, cp->addresses, cp->address_count, cp->mtu) != 0)
+			return -1;
+		if (port->host_facing && netif_setup(port->kernel_ifname, cp->addresses,
+						     cp->address_count, c->node.mtu) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 static void
 node_teardown(struct node *node)
 {
@@ -239,6 +266,8 @@ node_run(const char *config_path, struct config *config, const char *program)
 		goto out;
 	node.dp = dataplane_create(config);
 	if (node.dp == NULL)
+		goto out;
+	if (kernel_interfaces_setup(&node) != 0)
 		goto out;
 	node.wg = wg_node_create(&node);
 	if (node.wg == NULL)

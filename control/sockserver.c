@@ -22,6 +22,7 @@ struct client {
 	struct strbuf out;
 	size_t out_sent;
 	bool closing; /* close once the reply is out */
+	bool eof;     /* the client finished sending */
 	uint64_t active_ns;
 	struct client *next;
 };
@@ -139,7 +140,7 @@ client_event(struct loop *loop, int fd, uint32_t events, void *arg)
 		n = recv(c->fd, c->in + c->in_len, s->max_request - c->in_len, 0);
 		if (n == 0) {
 			/* the peer finished sending: answer what is complete, then close */
-			c->closing = true;
+			c->eof = true;
 			break;
 		}
 		if (n < 0) {
@@ -152,6 +153,8 @@ client_event(struct loop *loop, int fd, uint32_t events, void *arg)
 	}
 	if (!client_process(c))
 		return;
+	if (c->eof)
+		c->closing = true;
 	if (c->out.len > 0 || c->closing)
 		client_flush(c);
 }

@@ -9,9 +9,9 @@
 #include "uapi.h"
 
 static int
-fail(char *why, size_t size, const char *fmt, const char *key)
+fail(char *why, size_t size, const char *key, const char *problem)
 {
-	snprintf(why, size, fmt, key);
+	snprintf(why, size, "%s: %s", key, problem);
 	return EINVAL;
 }
 
@@ -86,16 +86,16 @@ parse_line(struct uapi_set *set, char *key, char *value, char *why, size_t why_s
 
 	if (peer == NULL && strcmp(key, "private_key") == 0) {
 		if (key_from_hex(set->private_key, value) != 0)
-			return fail(why, why_size, "%s: not a 64-digit hex key", key);
+			return fail(why, why_size, key, "not a 64-digit hex key");
 		set->has_private_key = true;
 	} else if (peer == NULL && strcmp(key, "listen_port") == 0) {
 		if (parse_uint(value, 65535, &n) != 0)
-			return fail(why, why_size, "%s: not a port number", key);
+			return fail(why, why_size, key, "not a port number");
 		set->has_listen_port = true;
 		set->listen_port = (uint16_t)n;
 	} else if (peer == NULL && strcmp(key, "fwmark") == 0) {
 		if (value[0] != '\0' && parse_uint(value, UINT32_MAX, &n) != 0)
-			return fail(why, why_size, "%s: not a number", key);
+			return fail(why, why_size, key, "not a number");
 		set->has_fwmark = true;
 		set->fwmark = value[0] == '\0' ? 0 : (uint32_t)n;
 	} else if (peer == NULL && strcmp(key, "replace_peers") == 0) {
@@ -107,7 +107,7 @@ parse_line(struct uapi_set *set, char *key, char *value, char *why, size_t why_s
 		if (peer == NULL)
 			return ENOMEM;
 		if (key_from_hex(peer->public_key, value) != 0)
-			return fail(why, why_size, "%s: not a 64-digit hex key", key);
+			return fail(why, why_size, key, "not a 64-digit hex key");
 	} else if (peer != NULL && strcmp(key, "remove") == 0) {
 		if (parse_bool_true(value) != 0)
 			return fail(why, why_size, "%s: only \"true\" is meaningful", key);
@@ -118,7 +118,7 @@ parse_line(struct uapi_set *set, char *key, char *value, char *why, size_t why_s
 		peer->update_only = true;
 	} else if (peer != NULL && strcmp(key, "preshared_key") == 0) {
 		if (key_from_hex(peer->preshared_key, value) != 0)
-			return fail(why, why_size, "%s: not a 64-digit hex key", key);
+			return fail(why, why_size, key, "not a 64-digit hex key");
 		peer->has_preshared_key = true;
 	} else if (peer != NULL && strcmp(key, "endpoint") == 0) {
 		if (netendpoint_parse(value, &peer->endpoint, &reason) != 0) {
@@ -128,7 +128,7 @@ parse_line(struct uapi_set *set, char *key, char *value, char *why, size_t why_s
 		peer->has_endpoint = true;
 	} else if (peer != NULL && strcmp(key, "persistent_keepalive_interval") == 0) {
 		if (parse_uint(value, 65535, &n) != 0)
-			return fail(why, why_size, "%s: not a number of seconds", key);
+			return fail(why, why_size, key, "not a number of seconds");
 		peer->has_keepalive = true;
 		peer->keepalive = (uint16_t)n;
 	} else if (peer != NULL && strcmp(key, "replace_allowed_ips") == 0) {
@@ -149,7 +149,7 @@ parse_line(struct uapi_set *set, char *key, char *value, char *why, size_t why_s
 			return ENOMEM;
 	} else if (peer != NULL && strcmp(key, "protocol_version") == 0) {
 		if (strcmp(value, "1") != 0)
-			return fail(why, why_size, "%s: only version 1 exists", key);
+			return fail(why, why_size, key, "only version 1 exists");
 	} else {
 		snprintf(why, why_size, "unknown or misplaced key \"%.64s\"", key);
 		return EINVAL;

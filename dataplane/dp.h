@@ -130,7 +130,15 @@ dp_meta(struct rte_mbuf *m)
 	return (struct dp_meta *)rte_mbuf_to_priv(m);
 }
 
-/* Monotonic nanoseconds; the vDSO makes this a memory read, not a system call. */
+/* The UDP port WireGuard listens on; the control plane may change it (UAPI, reload). */
+static inline uint16_t
+dp_listen_port(const struct dataplane *dp)
+{
+	return __atomic_load_n(&dp->listen_port, __ATOMIC_RELAXED);
+}
+
+/* Monotonic nanoseconds (CLOCK_BOOTTIME, the clock of the WireGuard core: key ages compare
+ * across the two sides); the vDSO makes this a memory read, not a system call. */
 uint64_t dp_now_ns(void);
 
 #endif
