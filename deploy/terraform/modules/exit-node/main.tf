@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-3-Clause
-# Exit nodes, one slot each. A slot owns three network interfaces that outlive its instances, so
-# its Elastic IP, addresses and MACs (and so its rendered configuration) stay put when the
+# Exit nodes, one slot each. A slot owns an Elastic IP and three network interfaces that outlive
+# its instances, so its address, MACs (and so its rendered configuration) stay put when the
 # autoscaling group replaces the instance:
 #   device 0  management  kept by the kernel: SSM agent, SSH from admin_cidrs, DNS, DERP over TCP
 #   device 1  public      DPDK; Elastic IP; UDP listen port open to wireguard_ingress_cidrs
@@ -197,14 +197,22 @@ resource "aws_network_interface" "slot" {
   tags = merge(var.tags, { Name = each.value.name, "exitgate:slot" = each.value.slot, "exitgate:role" = each.value.role })
 }
 
+# The Elastic IP belongs to the slot, not to an interface: when a slot moves to another zone (more
+# zones re-spread the slots) it gets new interfaces there but keeps the address its peers know.
 resource "aws_eip" "public" {
   for_each = local.slots
 
-  domain                    = "vpc"
-  network_interface         = aws_network_interface.slot["${each.key}/public"].id
-  associate_with_private_ip = aws_network_interface.slot["${each.key}/public"].private_ip
+  domain = "vpc"
 
   tags = merge(var.tags, { Name = "${each.value.name}-public", "exitgate:slot" = each.key })
+}
+
+resource "aws_eip_association" "public" {
+  for_each = local.slots
+
+  allocation_id        = aws_eip.public[each.key].id
+  network_interface_id = aws_network_interface.slot["${each.key}/public"].id
+  private_ip_address   = aws_network_interface.slot["${each.key}/public"].private_ip
 }
 
 module "appliance" {
@@ -306,14 +314,19 @@ resource "aws_autoscaling_group" "slot" {
     version = aws_launch_template.slot[each.key].latest_version
   }
 
-  # The slot's interfaces can only be attached to one instance at a time, so a new launch template
-  # version replaces the instance by terminating it first.
-  instance_refresh {
-    strategy = "Rolling"
+  # A slot's interfaces attach to one instance at a time, so a replacement terminates the old
+  # instance before launching the new one: the slot is down meanwhile. Every slot refreshing at
+  # once would take the whole fleet down, hence opt-in (see the README for rolling by hand).
+  dynamic "instance_refresh" {
+    for_each = var.replace_on_change ? [true] : []
 
-    preferences {
-      min_healthy_percentage = 0
-      max_healthy_percentage = 100
+    content {
+      strategy = "Rolling"
+
+      preferences {
+        min_healthy_percentage = 0
+        max_healthy_percentage = 100
+      }
     }
   }
 

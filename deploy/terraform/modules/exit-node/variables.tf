@@ -154,6 +154,12 @@ variable "log_level" {
   default     = "info"
 }
 
+variable "replace_on_change" {
+  description = "Replace a slot's instance as soon as its launch template changes (all slots at once). False: a new template version is used when the instance is next replaced; roll slots one by one with an instance refresh per autoscaling group."
+  type        = bool
+  default     = false
+}
+
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)
