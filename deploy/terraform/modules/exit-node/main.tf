@@ -335,4 +335,15 @@ resource "aws_autoscaling_group" "slot" {
     value               = each.value.name
     propagate_at_launch = false
   }
+
+  lifecycle {
+    # New interfaces (a slot moved to another zone) cannot be attached while the instance holds
+    # the old ones, and a primary interface cannot be detached at all: replacing the group
+    # terminates the instance before the old interfaces are deleted.
+    replace_triggered_by = [
+      aws_network_interface.slot["${each.key}/management"].id,
+      aws_network_interface.slot["${each.key}/public"].id,
+      aws_network_interface.slot["${each.key}/egress"].id,
+    ]
+  }
 }
