@@ -35,6 +35,8 @@ struct netendpoint {
 int netaddr_parse(const char *text, struct netaddr *out, const char **why);
 int netprefix_parse(const char *text, struct netprefix *out, const char **why);
 int netendpoint_parse(const char *text, struct netendpoint *out, const char **why);
+/* A port number 1..65535 in decimal (no sign, no leading zero). */
+int netport_parse(const char *text, uint16_t *port, const char **why);
 
 /* Formatters write a NUL-terminated string of at most NETADDR_TEXT_MAX bytes and return buf. */
 char *netaddr_format(const struct netaddr *a, char *buf, size_t size);
@@ -49,7 +51,9 @@ bool netprefix_contains(const struct netprefix *p, const struct netaddr *a);
 /* true when no bit beyond len is set */
 bool netprefix_is_canonical(const struct netprefix *p);
 
-/* Conversions to and from the socket API. */
+/* Conversions to and from the socket API. An IPv4-mapped IPv6 source (::ffff:a.b.c.d, as a
+ * dual-stack socket reports IPv4 peers) comes back as AF_INET. to_sockaddr returns 0 for an
+ * unset address. */
 socklen_t netendpoint_to_sockaddr(const struct netendpoint *e, struct sockaddr_storage *ss);
 int netendpoint_from_sockaddr(const struct sockaddr *sa, socklen_t len, struct netendpoint *e);
 
