@@ -108,11 +108,29 @@ check "boot: exitgate.yaml is mode 0600 (it may hold preshared keys)" \
 check "exitgated --check-config accepts the config terraform rendered" \
 	"$exitgated" --check-config "$node/exitgate.yaml"
 normalised=$("$exitgated" --check-config "$node/exitgate.yaml" 2>/dev/null)
-for value in 0000:00:06.0 0000:00:07.0 10.20.0.10/24 10.20.0.1 10.20.1.10/24 10.20.1.1 \
-	203.0.113.7:41641 stun.example.net:3478 derp-b.example.net \
-	rV9PcadahbzLRJ94jj9ZKRum5QLcwGX/Aum1x+ot/yE= fd7a:115c:a1e0::2/128 198.51.100.7:41641; do
+while read -r value; do
 	check "check-config's normalised config has $value" grep -qF -- "$value" <<<"$normalised"
-done
+done <<'EOF'
+device: "0000:00:06.0"
+device: "0000:00:07.0"
+addresses: ["10.20.0.10/24"]
+gateway: "10.20.0.1"
+addresses: ["10.20.1.10/24"]
+gateway: "10.20.1.1"
+workers: 2
+idle: poll
+static_endpoints: ["203.0.113.7:41641"]
+stun: ["stun.example.net:3478"]
+host_name: "derp-b.example.net"
+derp_port: 8443
+public_key: "rV9PcadahbzLRJ94jj9ZKRum5QLcwGX/Aum1x+ot/yE="
+allowed_ips: ["100.64.0.2/32", "fd7a:115c:a1e0::2/128"]
+endpoint: "198.51.100.7:41641"
+path: direct
+EOF
+# exitgate derives the public key itself (libsodium); the set-up script's (OpenSSL) must agree.
+check "public.key is the public key exitgated derives from the generated private key" \
+	grep -qxF "# node public key: $(cat "$node/public.key")" <<<"$normalised"
 
 # The render leaves the working config alone when it cannot produce a valid one.
 unchanged() {
