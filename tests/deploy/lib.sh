@@ -51,22 +51,23 @@ copy_deploy() {
 	mkdir -p "$dir"
 	cp -r "$src/deploy" "$dir/deploy"
 	cp -r "$src/tests/deploy/terraform-render" "$dir/render"
-	find "$dir" \( -name .terraform -o -name 'terraform.tfstate*' -o -name .terraform.lock.hcl \) \
-		-prune -exec rm -rf {} +
+	find "$dir" \( -name .terraform -o -name 'terraform.tfstate*' \
+		-o -name .terraform.lock.hcl \) -prune -exec rm -rf {} +
 }
 
 # render DIR KEYFILE: apply the render root in DIR/render and write its outputs to DIR/out:
 # exitgate.yaml.in, default, user-data.yaml and the units.
 render() {
 	local dir=$1 key_file=$2 unit
+	local tf=(terraform -chdir="$dir/render")
 	mkdir -p "$dir/out"
-	terraform -chdir="$dir/render" init -backend=false -no-color >/dev/null &&
-		terraform -chdir="$dir/render" apply -auto-approve -no-color \
-			-var "private_key_file=$key_file" >/dev/null &&
-		terraform -chdir="$dir/render" output -raw config_yaml >"$dir/out/exitgate.yaml.in" &&
-		terraform -chdir="$dir/render" output -raw defaults >"$dir/out/default" &&
-		terraform -chdir="$dir/render" output -raw cloud_config >"$dir/out/user-data.yaml" &&
-		terraform -chdir="$dir/render" output -json systemd_units >"$dir/out/units.json" || return 1
+	"${tf[@]}" init -backend=false -no-color >/dev/null &&
+		"${tf[@]}" apply -auto-approve -no-color -var "private_key_file=$key_file" \
+			>/dev/null &&
+		"${tf[@]}" output -raw config_yaml >"$dir/out/exitgate.yaml.in" &&
+		"${tf[@]}" output -raw defaults >"$dir/out/default" &&
+		"${tf[@]}" output -raw cloud_config >"$dir/out/user-data.yaml" &&
+		"${tf[@]}" output -json systemd_units >"$dir/out/units.json" || return 1
 	for unit in exitgate-dpdk-setup.service exitgated.service; do
 		jq -j --arg u "$unit" '.[$u]' "$dir/out/units.json" >"$dir/out/$unit" || return 1
 	done

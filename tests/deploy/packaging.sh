@@ -30,8 +30,8 @@ units=(exitgate-dpdk-setup.service exitgated.service)
 # Where meson installs each file of this build, relative to DESTDIR.
 meson introspect --installed "$build" >"$work/installed.json"
 installed() {
-	jq -r --arg f "$1" 'to_entries[] | select(.key | endswith($f)) | .value' "$work/installed.json" |
-		head -n 1
+	jq -r --arg f "$1" 'to_entries[] | select(.key | endswith($f)) | .value' \
+		"$work/installed.json" | head -n 1
 }
 
 root=$work/root
@@ -44,16 +44,10 @@ script=$(installed /exitgate-dpdk-setup)
 check "installed: exitgate-dpdk-setup, executable" test -x "$root$script"
 check "installed: exitgate.yaml.example" test -f "$root$(installed /exitgate.yaml.example)"
 
-# The programs the units run. Until a program's meson.build says install: true, verify uses the
-# build tree's copy and this says so.
-exitgated_path=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$root$(installed /deploy/exitgated.service)")
-if [ -n "$(installed /control/exitgated)" ]; then
-	check "installed: exitgated" test -x "$root$(installed /control/exitgated)"
-else
-	skip "installed: exitgated" "control/meson.build does not install it (install: true); verify uses $exitgated_built"
-	mkdir -p "$root$(dirname "$exitgated_path")"
-	[ -x "$exitgated_built" ] && cp "$exitgated_built" "$root$exitgated_path"
-fi
+# The program the units run, where they run it from.
+exitgated_unit=$root$(installed /deploy/exitgated.service)
+check "installed: exitgated, where exitgated.service runs it" \
+	test -x "$root$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$exitgated_unit")"
 
 # populate_root ROOT: the host's units, for the targets and services ours are ordered against.
 populate_root() {
@@ -64,7 +58,8 @@ populate_root() {
 # verify_units ROOT: verify passes and says nothing (it warns on stderr with status 0).
 verify_units() {
 	local out
-	if ! out=$(systemd-analyze verify --man=no --root="$1" "${units[@]}" 2>&1) || [ -n "$out" ]; then
+	if ! out=$(systemd-analyze verify --man=no --root="$1" "${units[@]}" 2>&1) ||
+		[ -n "$out" ]; then
 		echo "$out"
 		return 1
 	fi
@@ -87,7 +82,8 @@ fi
 example_checks() {
 	local key=$work/example.key
 	(umask 077 && openssl rand -base64 32 >"$key")
-	sed "s|/etc/exitgate/private.key|$key|" "$src/deploy/exitgate.yaml.example" >"$work/example.yaml"
+	sed "s|/etc/exitgate/private.key|$key|" "$src/deploy/exitgate.yaml.example" \
+		>"$work/example.yaml"
 	"$exitgated_built" --check-config "$work/example.yaml" >/dev/null
 }
 if [ -x "$exitgated_built" ]; then
@@ -136,15 +132,17 @@ want = {
     "/etc/exitgate/exitgate.yaml.in": (out + "/exitgate.yaml.in", "0600"),
     "/etc/default/exitgate": (out + "/default", "0644"),
     "/usr/libexec/exitgate/exitgate-dpdk-setup": (script, "0755"),
-    "/etc/systemd/system/exitgate-dpdk-setup.service": (out + "/exitgate-dpdk-setup.service", "0644"),
-    "/etc/systemd/system/exitgated.service": (out + "/exitgated.service", "0644"),
 }
+for unit in ("exitgate-dpdk-setup.service", "exitgated.service"):
+    want["/etc/systemd/system/" + unit] = (out + "/" + unit, "0644")
 bad = [p for p, (f, mode) in want.items()
-       if p not in files or files[p]["content"] != open(f).read() or files[p]["permissions"] != mode]
+       if p not in files or files[p]["content"] != open(f).read()
+       or files[p]["permissions"] != mode]
 extra = sorted(set(files) - set(want))
 if bad or extra:
     sys.exit("wrong or missing: %s; unexpected: %s" % (bad, extra))
-if doc["runcmd"] != [["systemctl", "daemon-reload"], ["systemctl", "enable", "--now", "exitgated.service"]]:
+if doc["runcmd"] != [["systemctl", "daemon-reload"],
+                     ["systemctl", "enable", "--now", "exitgated.service"]]:
     sys.exit("runcmd: %r" % doc["runcmd"])
 PY
 }

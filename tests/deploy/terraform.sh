@@ -17,7 +17,7 @@ build=${EXITGATE_BUILD:?EXITGATE_BUILD is the build tree}
 . "$src/tests/deploy/lib.sh"
 
 if ! have_terraform; then
-	echo "SKIP: terraform is not on the PATH; install terraform >= 1.9 to run the deploy/terraform checks"
+	echo "SKIP: terraform is not on the PATH (terraform >= 1.9 runs these checks)"
 	exit 77
 fi
 exitgated=$build/control/exitgated
@@ -33,13 +33,19 @@ copy_deploy "$src" "$work"
 check "terraform fmt -check -recursive deploy/terraform" \
 	terraform fmt -check -recursive -diff -no-color "$src/deploy/terraform"
 
+# show_failure WHAT LOG: a failing check that shows terraform's log.
+show_failure() {
+	echo "terraform: $1"
+	cat "$2"
+	return 1
+}
+
 # module_tests MODULE: init and `terraform test`; one check per run block.
 module_tests() {
 	local module=$1 dir=$work/deploy/terraform/modules/$1 log runs
 	log=$work/$module.test.log
 	if ! terraform -chdir="$dir" init -backend=false -no-color >"$log" 2>&1; then
-		check "$module: terraform init" cat "$log"
-		failed=$((failed + 1))
+		check "$module: terraform init" show_failure "init failed" "$log"
 		return
 	fi
 	terraform -chdir="$dir" test -no-color >"$log" 2>&1
@@ -48,13 +54,13 @@ module_tests() {
 	while read -r name result; do
 		case $result in
 		pass) check "$module: $name" true ;;
-		*) check "$module: $name" sh -c "echo 'terraform test: $result'; cat '$log'; false" ;;
+		*) check "$module: $name" show_failure "$result" "$log" ;;
 		esac
 	done < <(sed -nE 's/^  run "([^"]+)"\.\.\. (pass|fail|skip).*/\1 \2/p' "$log")
 	if [ "$status" -ne 0 ] && ! grep -qE '^  run "[^"]+"\.\.\. fail' "$log"; then
-		check "$module: terraform test" sh -c "cat '$log'; false"
+		check "$module: terraform test" show_failure "exit status $status" "$log"
 	elif [ "$runs" -eq 0 ]; then
-		check "$module: terraform test ran no run block" sh -c "cat '$log'; false"
+		check "$module: terraform test" show_failure "no run block ran" "$log"
 	fi
 }
 
@@ -99,7 +105,8 @@ devices_substituted() {
 }
 
 check "template: devices are the boot-time placeholders" placeholders
-check "defaults: the key file the config names" grep -qx "EXITGATE_PRIVATE_KEY_FILE=$key" "$out/default"
+check "defaults: the key file the config names" \
+	grep -qx "EXITGATE_PRIVATE_KEY_FILE=$key" "$out/default"
 check "boot: exitgate-dpdk-setup render (key, PCI addresses, --check-config)" setup render
 check "boot: private key created mode 0600, public key beside it" key_created
 check "boot: exitgate.yaml has the bound PCI addresses, no placeholder left" devices_substituted
@@ -138,8 +145,8 @@ unchanged() {
 }
 
 refuses_unbound() {
-	! setup render 2>"$work/render.err" && grep -q '@EXITGATE_EGRESS_DEVICE@' "$work/render.err" &&
-		unchanged
+	! setup render 2>"$work/render.err" &&
+		grep -q '@EXITGATE_EGRESS_DEVICE@' "$work/render.err" && unchanged
 }
 
 refuses_invalid() {

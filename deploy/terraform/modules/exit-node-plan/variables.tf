@@ -54,6 +54,16 @@ variable "instance_type" {
   }
 }
 
+variable "ami_id" {
+  description = "The image the nodes boot."
+  type        = string
+
+  validation {
+    condition     = can(regex("^ami-([0-9a-f]{8}|[0-9a-f]{17})$", var.ami_id))
+    error_message = "ami_id: an AMI ID such as ami-0123456789abcdef0."
+  }
+}
+
 variable "dpdk_driver" {
   description = "auto: igb_uio with write-combining on 6th-generation and later types (ENA needs it there), vfio-pci otherwise; or vfio-pci / igb_uio."
   type        = string

@@ -15,6 +15,7 @@ module "plan" {
   slots                   = var.slots
   zone_count              = length(var.zones)
   instance_type           = var.instance_type
+  ami_id                  = var.ami_id
   dpdk_driver             = var.dpdk_driver
   wireguard_ingress_cidrs = var.wireguard_ingress_cidrs
   admin_cidrs             = var.admin_cidrs

@@ -5,6 +5,7 @@ variables {
   slots         = 5
   zone_count    = 3
   instance_type = "c6in.2xlarge"
+  ami_id        = "ami-0123456789abcdef0"
 }
 
 run "slots_spread_over_zones" {
@@ -175,6 +176,16 @@ run "instance_type_t2" {
   }
 
   expect_failures = [var.instance_type]
+}
+
+run "ami_id_bad" {
+  command = plan
+
+  variables {
+    ami_id = "debian-12"
+  }
+
+  expect_failures = [var.ami_id]
 }
 
 run "dpdk_driver_bad" {
