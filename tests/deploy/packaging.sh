@@ -74,8 +74,10 @@ unit_from_source() {
 
 if command -v shellcheck >/dev/null 2>&1; then
 	check "shellcheck: exitgate-dpdk-setup" shellcheck "$src/deploy/scripts/exitgate-dpdk-setup"
+	check "shellcheck: tests/deploy" shellcheck -x -P "$src/tests/deploy" \
+		"$src"/tests/deploy/*.sh
 else
-	skip "shellcheck: exitgate-dpdk-setup" "shellcheck is not installed"
+	skip "shellcheck" "shellcheck is not installed"
 fi
 
 # The example config, with its key file pointed at a scratch key.
