@@ -39,6 +39,11 @@ struct dp_port {
 	bool has_tap;
 	uint16_t tap_port;
 	bool l3_only; /* net_tun: frames are bare IP packets */
+	/* A net_tap/net_tun inner port is a pipe to this host's kernel: the configured addresses
+	 * are the kernel interface's, the data plane owns none and every destination is on-link. */
+	bool host_facing;
+	char kernel_ifname[32]; /* the kernel interface of a host-facing port, or "" */
+	char tap_ifname[32];    /* the kernel TAP of the slow path, or "" */
 	struct rte_ether_addr mac;
 	uint32_t mtu;
 	struct netprefix addresses[DP_MAX_PORT_ADDRESSES];
@@ -55,7 +60,7 @@ struct neighbor_table;
 struct dp_wg;
 
 struct dataplane {
-	const struct config *config;
+	const struct config *config; /* during dataplane_create only */
 	struct dp_port ports[CONFIG_PORT_ROLES];
 	struct rte_mempool *pool;
 	uint16_t listen_port;
