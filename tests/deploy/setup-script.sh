@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # exitgate-dpdk-setup against a fake /sys (three ENA NICs, no IOMMU) with stand-ins for modprobe,
 # ip, mount and dpdk-devbind.py, which move the fake NICs between drivers the way the kernel
-# would: the NIC carrying the default route stays with the kernel; the public and egress NICs are
+# would: the NIC the kernel routes out by stays with the kernel; the public and egress NICs are
 # found by MAC, bound, recorded, and their PCI addresses written into exitgate.yaml (checked by
 # the real exitgated --check-config); a second start changes nothing; stop gives them back.
 set -u
@@ -36,7 +36,7 @@ add_nic() {
 	ln -s "$fs/bus/pci/devices/$3" "$fs/class/net/$1/device"
 	echo "$2" >"$fs/class/net/$1/address"
 }
-add_nic ens5 0a:00:5e:00:00:05 0000:00:05.0   # management: the default route
+add_nic ens5 0a:00:5e:00:00:05 0000:00:05.0   # management: the kernel routes out by it
 add_nic ens6 0a:00:5e:00:00:06 0000:00:0a.0   # public
 add_nic ens7 0a:00:5e:00:00:07 0000:00:0b.0   # egress
 mkdir -p "$fs/class/net/lo" && echo 00:00:00:00:00:00 >"$fs/class/net/lo/address"
@@ -57,8 +57,8 @@ stub rmmod </dev/null
 stub modinfo </dev/null
 stub mount </dev/null
 stub ip <<'EOT'
-if [ "$*" = "-o route show default" ]; then
-	echo "default via 10.20.2.1 dev ens5 proto dhcp src 10.20.2.10 metric 100"
+if [ "$*" = "-o route get 192.0.2.1" ]; then
+	echo "192.0.2.1 via 10.20.2.1 dev ens5 src 10.20.2.10 uid 0 \    cache "
 fi
 EOT
 stub dpdk-devbind.py <<'EOT'
@@ -143,7 +143,7 @@ refuses() {
 }
 
 sed -i 's/^EXITGATE_PUBLIC_MAC=.*/EXITGATE_PUBLIC_MAC=0a:00:5e:00:00:05/' "$work/etc/default"
-check "refuses the NIC that carries the default route" refuses "carries the default route"
+check "refuses the NIC the kernel routes out by" refuses "carries the kernel's own route out"
 check "... and leaves it with the kernel" test "$(driver_of 0000:00:05.0)" = ena
 
 sed -i 's/^EXITGATE_PUBLIC_MAC=.*/EXITGATE_PUBLIC_MAC=0a:00:5e:00:00:99/' "$work/etc/default"
