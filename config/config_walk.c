@@ -476,7 +476,12 @@ load_port_range(struct config_loader *loader, const struct schema_field *f,
 	char item_path[CONFIG_PATH_MAX];
 	int64_t ends[2];
 
-	if (node->kind != YNODE_SEQUENCE || node->item_count != 2)
+	if (node->kind == YNODE_SEQUENCE && node->item_count != 2)
+		return config_loader_error(loader, node, path,
+					   "expected a list of two ports [low, high], got %zu "
+					   "item%s",
+					   node->item_count, node->item_count == 1 ? "" : "s");
+	if (node->kind != YNODE_SEQUENCE)
 		return wrong_kind(loader, node, path, "a list of two ports [low, high]");
 	port.kind = SCHEMA_UINT;
 	for (size_t i = 0; i < 2; i++) {
