@@ -60,10 +60,12 @@ run --help
 run --version
 [ $status -eq 0 ] && [[ $out =~ ^exitgated\ [0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "--version: $out"
 
+# running refuses a config it cannot load before anything starts: status 2, its location
+run --config "$scratch/missing.yaml"
+[ $status -eq 2 ] && [ "$err" = "$scratch/missing.yaml: cannot read: No such file or directory" ] ||
+	fail "run with a missing config: $status \"$err\""
+
 # anything else: usage and status 2
-run
-[ $status -eq 2 ] && grep -q 'needs the data plane' <<<"$err" && grep -q usage: <<<"$err" ||
-	fail "no arguments: $status \"$err\""
 run --check-config
 [ $status -eq 2 ] || fail "--check-config without a file: $status"
 run --frobnicate
