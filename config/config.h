@@ -142,6 +142,7 @@ struct config_peer {
 	uint8_t public_key[KEY_LEN];
 	bool has_preshared_key;
 	uint8_t preshared_key[KEY_LEN];
+	char *preshared_key_file; /* NULL when the key was inline or absent */
 	struct netprefix *allowed_ips;
 	size_t allowed_ip_count;
 	bool has_endpoint;
@@ -180,6 +181,10 @@ struct config *config_load_file(const char *path, char *error, size_t error_size
 struct config *config_load_buffer(const char *name, const char *text, size_t length,
 				  char *error, size_t error_size);
 void config_free(struct config *config);
+
+/* true when both configs hold the same settings (every key of the schema, secrets included;
+ * source_path is not compared). A reload that changes nothing can be told apart this way. */
+bool config_equal(const struct config *a, const struct config *b);
 
 /* Write the normalised config (every default filled, schema order) as YAML. Private and
  * preshared keys are printed as "(hidden)" unless show_secrets. */

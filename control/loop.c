@@ -35,7 +35,7 @@ loop_now(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -132,10 +132,24 @@ loop_del_fd(struct loop *loop, int fd)
 int
 loop_add_timer(struct loop *loop, loop_timer_cb cb, void *arg, uint64_t first_ns)
 {
-	if (loop->timer_count == LOOP_MAX_TIMERS)
+	int id;
+
+	for (id = 0; id < loop->timer_count; id++)
+		if (loop->timers[id].cb == NULL)
+			break;
+	if (id == LOOP_MAX_TIMERS)
 		return -1;
-	loop->timers[loop->timer_count] = (struct loop_timer){cb, arg, first_ns ? first_ns : 1};
-	return loop->timer_count++;
+	loop->timers[id] = (struct loop_timer){cb, arg, first_ns ? first_ns : 1};
+	if (id == loop->timer_count)
+		loop->timer_count++;
+	return id;
+}
+
+void
+loop_del_timer(struct loop *loop, int id)
+{
+	if (id >= 0 && id < loop->timer_count)
+		loop->timers[id] = (struct loop_timer){NULL, NULL, LOOP_NEVER};
 }
 
 void
@@ -203,7 +217,7 @@ loop_run(struct loop *loop)
 		for (int i = 0; i < loop->timer_count && !loop->stop; i++) {
 			struct loop_timer *t = &loop->timers[i];
 
-			if (t->due_ns != LOOP_NEVER && t->due_ns <= now)
+			if (t->cb != NULL && t->due_ns != LOOP_NEVER && t->due_ns <= now)
 				t->due_ns = t->cb(loop, now, t->arg);
 		}
 	}

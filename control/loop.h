@@ -34,6 +34,8 @@ void loop_del_fd(struct loop *loop, int fd);
 
 /* A module's periodic work; first run at first_ns (0 = at once). Returns an id or -1. */
 int loop_add_timer(struct loop *loop, loop_timer_cb cb, void *arg, uint64_t first_ns);
+/* Forget a timer (its slot is reused); safe from within any callback. */
+void loop_del_timer(struct loop *loop, int id);
 /* Bring a timer's next run forward (never later than it already is). */
 void loop_timer_at(struct loop *loop, int id, uint64_t when_ns);
 

@@ -145,7 +145,12 @@ arp_build_request(struct dataplane *dp, uint8_t role, const struct netaddr *targ
 	arp->arp_plen = 4;
 	arp->arp_opcode = RTE_BE16(RTE_ARP_OP_REQUEST);
 	arp->arp_data.arp_sha = port->mac;
-	memcpy(&arp->arp_data.arp_sip, src->bytes, 4);
+	/* Towards the host's own kernel interface its addresses are not ours: ask as a probe
+	 * (sender 0.0.0.0, RFC 5227), which Linux answers. */
+	if (port->host_facing)
+		arp->arp_data.arp_sip = 0;
+	else
+		memcpy(&arp->arp_data.arp_sip, src->bytes, 4);
 	memset(&arp->arp_data.arp_tha, 0, sizeof(arp->arp_data.arp_tha));
 	memcpy(&arp->arp_data.arp_tip, target->bytes, 4);
 	return m;

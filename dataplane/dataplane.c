@@ -107,6 +107,8 @@ dataplane_create(const struct config *config)
 		}
 		index++;
 	}
+	/* Everything needed later was copied: a reload may free this config. */
+	dp->config = NULL;
 	return dp;
 fail:
 	dataplane_destroy(dp);

@@ -39,6 +39,11 @@ struct dp_port {
 	bool has_tap;
 	uint16_t tap_port;
 	bool l3_only; /* net_tun: frames are bare IP packets */
+	/* A net_tap/net_tun inner port is a pipe to this host's kernel: the configured addresses
+	 * are the kernel interface's, the data plane owns none and every destination is on-link. */
+	bool host_facing;
+	char kernel_ifname[32]; /* the kernel interface of a host-facing port, or "" */
+	char tap_ifname[32];    /* the kernel TAP of the slow path, or "" */
 	struct rte_ether_addr mac;
 	uint32_t mtu;
 	struct netprefix addresses[DP_MAX_PORT_ADDRESSES];
@@ -55,7 +60,7 @@ struct neighbor_table;
 struct dp_wg;
 
 struct dataplane {
-	const struct config *config;
+	const struct config *config; /* during dataplane_create only */
 	struct dp_port ports[CONFIG_PORT_ROLES];
 	struct rte_mempool *pool;
 	uint16_t listen_port;
@@ -125,7 +130,15 @@ dp_meta(struct rte_mbuf *m)
 	return (struct dp_meta *)rte_mbuf_to_priv(m);
 }
 
-/* Monotonic nanoseconds; the vDSO makes this a memory read, not a system call. */
+/* The UDP port WireGuard listens on; the control plane may change it (UAPI, reload). */
+static inline uint16_t
+dp_listen_port(const struct dataplane *dp)
+{
+	return __atomic_load_n(&dp->listen_port, __ATOMIC_RELAXED);
+}
+
+/* Monotonic nanoseconds (CLOCK_BOOTTIME, the clock of the WireGuard core: key ages compare
+ * across the two sides); the vDSO makes this a memory read, not a system call. */
 uint64_t dp_now_ns(void);
 
 #endif

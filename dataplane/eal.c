@@ -101,6 +101,8 @@ eal_args_build(struct eal_args *args, const struct config *config, const char *p
 		rc |= push(args, "-l0-%u", dpc->workers);
 	/* Quiet by default: EAL prints its progress at INFO; an operator's --log-level wins. */
 	rc |= push(args, "--log-level=%s", config->log_level >= LOG_LEVEL_DEBUG ? "info" : "warning");
+	/* exitgate reports on its own control socket; no second, unauthenticated one */
+	rc |= push(args, "--no-telemetry");
 
 	for (int role = 0; role < CONFIG_PORT_ROLES; role++) {
 		const struct config_port *port = &config->ports[role];

@@ -67,7 +67,7 @@ local_input(struct worker *w, const struct dp_port *port, struct rte_mbuf *m,
 			return;
 		}
 		if (port->role != CONFIG_PORT_PUBLIC ||
-		    udp->dst_port != rte_cpu_to_be_16(w->dp->listen_port)) {
+		    udp->dst_port != rte_cpu_to_be_16(dp_listen_port(w->dp))) {
 			l2_to_kernel(w, port, m);
 			return;
 		}
@@ -79,7 +79,7 @@ local_input(struct worker *w, const struct dp_port *port, struct rte_mbuf *m,
 		netaddr_from_ipv4(&src.addr, ip->src_addr);
 		netaddr_from_ipv4(&dst.addr, ip->dst_addr);
 		src.port = rte_be_to_cpu_16(udp->src_port);
-		dst.port = w->dp->listen_port;
+		dst.port = dp_listen_port(w->dp);
 		udp_listen_input(w, port, m, &src, &dst,
 				 (uint16_t)(L2_HLEN + hlen + sizeof(*udp)),
 				 (uint16_t)(ulen - sizeof(*udp)));

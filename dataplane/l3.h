@@ -42,6 +42,8 @@ int nd_parse_advert(const struct rte_mbuf *m, struct netaddr *addr, struct rte_e
 static inline bool
 port_owns_ipv4(const struct dp_port *port, rte_be32_t addr)
 {
+	if (port->host_facing)
+		return false;
 	for (unsigned int i = 0; i < port->address_count; i++) {
 		const struct netaddr *a = &port->addresses[i].addr;
 
@@ -54,6 +56,8 @@ port_owns_ipv4(const struct dp_port *port, rte_be32_t addr)
 static inline bool
 port_owns_ipv6(const struct dp_port *port, const uint8_t *addr)
 {
+	if (port->host_facing)
+		return false;
 	for (unsigned int i = 0; i < port->address_count; i++) {
 		const struct netaddr *a = &port->addresses[i].addr;
 

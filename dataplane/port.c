@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <net/if.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -156,6 +157,13 @@ port_setup_role(struct dataplane *dp, const struct config *config, enum config_p
 		return -1;
 	/* net_tun carries bare IP packets */
 	port->l3_only = strcmp(info.driver_name, "net_tun") == 0;
+	port->host_facing = role == CONFIG_PORT_INNER &&
+			    (port->l3_only || strcmp(info.driver_name, "net_tap") == 0);
+	if (port->host_facing && (info.if_index == 0 ||
+				  if_indextoname(info.if_index, port->kernel_ifname) == NULL)) {
+		log_error("port %s: cannot find its kernel interface", port->name);
+		return -1;
+	}
 
 	if (queue_setup(dp, port->eth_port, port->name, cp->mtu, &port->tx_offloads,
 			&port->rx_offloads) < 0)
@@ -197,6 +205,7 @@ port_setup_role(struct dataplane *dp, const struct config *config, enum config_p
 		if (port_start(port->tap_port, tapname) < 0)
 			return -1;
 		port->has_tap = true;
+		snprintf(port->tap_ifname, sizeof(port->tap_ifname), "%s", cp->kernel_tap);
 	}
 	link_check(port->eth_port, port->name);
 	return 0;
@@ -235,6 +244,8 @@ ports_close(struct dataplane *dp)
 bool
 dp_port_owns(const struct dp_port *port, const struct netaddr *addr)
 {
+	if (port->host_facing)
+		return false;
 	for (unsigned int i = 0; i < port->address_count; i++)
 		if (netaddr_equal(&port->addresses[i].addr, addr))
 			return true;
@@ -267,7 +278,7 @@ dp_port_next_hop(const struct dp_port *port, const struct netaddr *dst, struct n
 {
 	const struct netaddr *gw;
 
-	if (dp_port_on_link(port, dst)) {
+	if (port->host_facing || dp_port_on_link(port, dst)) {
 		*nh = *dst;
 		return 0;
 	}

@@ -41,7 +41,7 @@ udp_output_public(struct worker *w, struct rte_mbuf *m, const struct netendpoint
 		memcpy(&ip->dst_addr, dst->addr.bytes, 4);
 		ip->hdr_checksum = 0;
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
-		udp->src_port = rte_cpu_to_be_16(w->dp->listen_port);
+		udp->src_port = rte_cpu_to_be_16(dp_listen_port(w->dp));
 		udp->dst_port = rte_cpu_to_be_16(dst->port);
 		udp->dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*udp) + payload_len));
 		/* Optional over IPv4 (RFC 768) and everything we send is authenticated or checked
@@ -62,7 +62,7 @@ udp_output_public(struct worker *w, struct rte_mbuf *m, const struct netendpoint
 		ip->hop_limits = DP_DEFAULT_TTL;
 		memcpy(ip->src_addr, src->bytes, 16);
 		memcpy(ip->dst_addr, dst->addr.bytes, 16);
-		udp->src_port = rte_cpu_to_be_16(w->dp->listen_port);
+		udp->src_port = rte_cpu_to_be_16(dp_listen_port(w->dp));
 		udp->dst_port = rte_cpu_to_be_16(dst->port);
 		udp->dgram_len = ip->payload_len;
 		udp->dgram_cksum = 0;

@@ -115,12 +115,16 @@ void dp_peer_set_relay(struct dp_peer *peer, bool relay);
 /* The keypair senders use (NULL: none, packets wait for a handshake). */
 void dp_peer_set_current(struct dp_peer *peer, struct dp_keypair *kp);
 
-/* Make a session keypair visible to receivers under its local index. */
+/* Memory for a keypair of peer, to be initialised (wg_keypair_init) and then published. */
+struct dp_keypair *dp_keypair_alloc(struct dataplane *dp, struct dp_peer *peer);
+/* Make an initialised keypair visible to receivers under its local index: 0 or -1. */
+int dp_keypair_publish(struct dataplane *dp, struct dp_keypair *kp);
+/* All three steps at once (benchmarks and tests). */
 struct dp_keypair *dp_keypair_add(struct dataplane *dp, struct dp_peer *peer,
 				  const uint8_t send_key[32], const uint8_t receive_key[32],
 				  uint32_t local_index, uint32_t remote_index, bool initiator,
 				  uint64_t birth_ns);
-/* Unpublish and (after the grace period) wipe and free. */
+/* Unpublish (if published) and, after the grace period, wipe and free. */
 void dp_keypair_remove(struct dataplane *dp, struct dp_keypair *kp);
 
 /* Replace the allowed-IPs table (values are struct dp_peer *). */

@@ -173,30 +173,50 @@ dp_peer_set_current(struct dp_peer *peer, struct dp_keypair *kp)
 }
 
 struct dp_keypair *
+dp_keypair_alloc(struct dataplane *dp, struct dp_peer *peer)
+{
+	struct dp_keypair *kp = rte_zmalloc("dp_keypair", sizeof(*kp), RTE_CACHE_LINE_SIZE);
+
+	if (kp == NULL)
+		return NULL;
+	kp->peer = peer;
+	atomic_flag_clear(&kp->confirm_noticed);
+	atomic_flag_clear(&kp->rekey_noticed);
+	kp->wg = dp->wg;
+	kp->hash_position = -1;
+	return kp;
+}
+
+int
+dp_keypair_publish(struct dataplane *dp, struct dp_keypair *kp)
+{
+	int32_t pos;
+
+	if (rte_hash_add_key_data(dp->wg->index, &kp->kp.local_index, kp) != 0)
+		return -1;
+	pos = rte_hash_lookup(dp->wg->index, &kp->kp.local_index);
+	if (pos < 0)
+		return -1;
+	kp->hash_position = pos;
+	return 0;
+}
+
+struct dp_keypair *
 dp_keypair_add(struct dataplane *dp, struct dp_peer *peer, const uint8_t send_key[32],
 	       const uint8_t receive_key[32], uint32_t local_index, uint32_t remote_index,
 	       bool initiator, uint64_t birth_ns)
 {
-	struct dp_keypair *kp = rte_zmalloc("dp_keypair", sizeof(*kp), RTE_CACHE_LINE_SIZE);
-	int32_t pos;
+	struct dp_keypair *kp = dp_keypair_alloc(dp, peer);
 
 	if (kp == NULL)
 		return NULL;
 	wg_keypair_init(&kp->kp, send_key, receive_key, local_index, remote_index, initiator,
 			birth_ns);
-	kp->peer = peer;
-	atomic_flag_clear(&kp->confirm_noticed);
-	atomic_flag_clear(&kp->rekey_noticed);
-	kp->wg = dp->wg;
-	pos = rte_hash_add_key_data(dp->wg->index, &kp->kp.local_index, kp) == 0
-		      ? rte_hash_lookup(dp->wg->index, &kp->kp.local_index)
-		      : -1;
-	if (pos < 0) {
+	if (dp_keypair_publish(dp, kp) != 0) {
 		wg_keypair_wipe(&kp->kp);
 		rte_free(kp);
 		return NULL;
 	}
-	kp->hash_position = pos;
 	return kp;
 }
 
@@ -205,7 +225,8 @@ dp_keypair_remove(struct dataplane *dp, struct dp_keypair *kp)
 {
 	if (atomic_load_explicit(&kp->peer->current, memory_order_relaxed) == kp)
 		dp_peer_set_current(kp->peer, NULL);
-	rte_hash_del_key(dp->wg->index, &kp->kp.local_index);
+	if (kp->hash_position >= 0)
+		rte_hash_del_key(dp->wg->index, &kp->kp.local_index);
 	dataplane_retire(dp, kp, keypair_free);
 }
 

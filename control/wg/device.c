@@ -34,8 +34,22 @@ static void
 upcall_index_bind_keypair(void *arg, uint32_t index, struct wg_keypair *kp)
 {
 	struct wg_device *dev = arg;
+	struct wg_index_entry *entry;
 
 	wg_index_table_bind_keypair(&dev->indices, index, kp);
+	entry = wg_index_table_lookup(&dev->indices, index);
+	if (dev->datapath.keypair_publish != NULL && entry != NULL)
+		dev->datapath.keypair_publish(dev->datapath.arg, entry->peer, kp);
+}
+
+static struct wg_keypair *
+upcall_keypair_alloc(void *arg, struct noise_remote *remote)
+{
+	struct wg_device *dev = arg;
+
+	if (dev->datapath.keypair_alloc != NULL)
+		return dev->datapath.keypair_alloc(dev->datapath.arg, remote->owner);
+	return noise_keypair_alloc();
 }
 
 static void
@@ -49,7 +63,13 @@ upcall_index_drop(void *arg, uint32_t index)
 static void
 upcall_keypair_retire(void *arg, struct wg_keypair *kp)
 {
-	(void)arg;
+	struct wg_device *dev = arg;
+
+	/* An external data path may still hold it: it frees it after its grace period. */
+	if (dev->datapath.keypair_retire != NULL) {
+		dev->datapath.keypair_retire(dev->datapath.arg, kp);
+		return;
+	}
 	/* Single-threaded: nothing else can hold it, so it goes at once. */
 	wg_keypair_wipe(kp);
 	noise_keypair_free(kp);
@@ -66,6 +86,7 @@ wg_device_new(const struct wg_device_config *config)
 		.index_bind_keypair = upcall_index_bind_keypair,
 		.index_drop = upcall_index_drop,
 		.keypair_retire = upcall_keypair_retire,
+		.keypair_alloc = upcall_keypair_alloc,
 	};
 	struct noise_upcalls upcalls = upcalls_template;
 	struct wg_device *dev;
@@ -79,6 +100,8 @@ wg_device_new(const struct wg_device_config *config)
 		return NULL;
 	}
 	dev->env = config->env != NULL ? config->env : &wg_env_system;
+	if (config->datapath != NULL)
+		dev->datapath = *config->datapath;
 	dev->max_peers = config->max_peers != 0 ? config->max_peers : WG_DEVICE_DEFAULT_MAX_PEERS;
 	dev->mtu = config->mtu != 0 ? config->mtu : WG_DEVICE_DEFAULT_MTU;
 	dev->handshake_queue_capacity = config->handshake_queue_capacity != 0 ?

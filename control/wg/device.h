@@ -40,8 +40,22 @@ enum {
 	WG_DEVICE_OUTBOX_SIZE = 64,
 };
 
+/*
+ * An external data path (exitgated's DPDK workers) that moves type-4 messages itself with the
+ * device's keypairs: the device lets it allocate them (to embed them), tells it when one becomes
+ * reachable by its index and when one is retired (to unpublish it and free it after the data
+ * path's grace period), and is told in turn what the data path saw (wg_device_datapath_*).
+ */
+struct wg_device_datapath {
+	void *arg;
+	struct wg_keypair *(*keypair_alloc)(void *arg, struct wg_peer *peer);
+	void (*keypair_publish)(void *arg, struct wg_peer *peer, struct wg_keypair *kp);
+	void (*keypair_retire)(void *arg, struct wg_keypair *kp);
+};
+
 struct wg_device_config {
 	const struct wg_env *env;           /* NULL: wg_env_system */
+	const struct wg_device_datapath *datapath; /* NULL: keypairs live in the device only */
 	uint32_t max_peers;                 /* 0: WG_DEVICE_DEFAULT_MAX_PEERS */
 	uint32_t ratelimiter_capacity;      /* 0: RATELIMITER_DEFAULT_CAPACITY */
 	uint32_t handshake_queue_capacity;  /* 0: WG_DEVICE_DEFAULT_HANDSHAKE_QUEUE */
@@ -140,6 +154,16 @@ void wg_device_initiate(struct wg_device *dev, struct wg_peer *peer);
 uint64_t wg_device_next_deadline(const struct wg_device *dev);
 /* Run every expired timer; its packets go to the outbox. */
 void wg_device_run_timers(struct wg_device *dev);
+
+/* What an external data path saw for a peer since the last report: an authenticated message
+ * received (data: it carried a packet, not a keepalive), or data sent. They drive the timers. */
+void wg_device_datapath_received(struct wg_device *dev, struct wg_peer *peer, bool data);
+void wg_device_datapath_sent(struct wg_device *dev, struct wg_peer *peer);
+/* The first data packet arrived on the keypair with this local index (key confirmation). */
+void wg_device_datapath_confirmed(struct wg_device *dev, uint32_t local_index);
+/* A caller's pointer kept with the peer. */
+void wg_peer_set_user(struct wg_peer *peer, void *user);
+void *wg_peer_user(const struct wg_peer *peer);
 
 /* The next datagram to send; false when the outbox is empty. */
 bool wg_device_pop_output(struct wg_device *dev, struct wg_outbound *out);

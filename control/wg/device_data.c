@@ -72,10 +72,8 @@ device_send_staged(struct wg_device *dev, struct wg_peer *peer)
 		msg_len = wg_transport_seal(&dev->transport, kp->send_key, kp->remote_index, counter,
 					    buf, len, dev->mtu);
 		device_outbox_commit(dev, peer, msg_len);
-		timers_any_authenticated_packet_traversal(&peer->timers);
-		timers_any_authenticated_packet_sent(&peer->timers);
+		device_note_sent(dev, peer, len != 0);
 		if (len != 0) {
-			timers_data_sent(&peer->timers);
 			peer->stats.tx_data_packets++;
 		} else {
 			dev->stats.keepalives_sent++;
@@ -181,23 +179,16 @@ wg_device_receive_transport(struct wg_device *dev, const struct netendpoint *sou
 	result->peer = peer;
 	wg_peer_set_endpoint(peer, source);
 	peer->stats.rx_bytes += len;
-	if (noise_keypair_received(&peer->remote, kp) == NOISE_SESSION_CONFIRMED) {
-		dev->stats.sessions_confirmed++;
-		peer->stats.handshakes_completed++;
-		timers_handshake_complete(&peer->timers);
-		device_send_staged(dev, peer);
-	}
+	device_keypair_received(dev, peer, kp);
 	if (timers_rekey_on_receive(&peer->timers, noise_remote_send_keypair(&peer->remote)))
 		device_initiate(dev, peer, false);
-	timers_any_authenticated_packet_received(&peer->timers);
-	timers_any_authenticated_packet_traversal(&peer->timers);
 	payload_len = len - WG_MSG_TRANSPORT_MIN_LEN;
+	device_note_received(dev, peer, payload_len != 0);
 	if (payload_len == 0) {
 		dev->stats.keepalives_received++;
 		result->verdict = WG_RX_KEEPALIVE;
 		return;
 	}
-	timers_data_received(&peer->timers);
 	inner_len = inner_packet_len(datagram + WG_MSG_TRANSPORT_HEADER_LEN, payload_len);
 	if (inner_len == 0) {
 		device_drop(dev, result, WG_DROP_BAD_INNER_PACKET);
@@ -207,4 +198,38 @@ wg_device_receive_transport(struct wg_device *dev, const struct netendpoint *sou
 	result->verdict = WG_RX_DATA;
 	result->data = datagram + WG_MSG_TRANSPORT_HEADER_LEN;
 	result->len = inner_len;
+}
+
+/* ---- Events shared with an external data path (device_datapath.c) ---- */
+
+void
+device_keypair_received(struct wg_device *dev, struct wg_peer *peer, struct wg_keypair *kp)
+{
+	if (noise_keypair_received(&peer->remote, kp) != NOISE_SESSION_CONFIRMED)
+		return;
+	dev->stats.sessions_confirmed++;
+	peer->stats.handshakes_completed++;
+	timers_handshake_complete(&peer->timers);
+	/* what waited for the session can go now */
+	device_send_staged(dev, peer);
+}
+
+void
+device_note_received(struct wg_device *dev, struct wg_peer *peer, bool data)
+{
+	(void)dev;
+	timers_any_authenticated_packet_received(&peer->timers);
+	timers_any_authenticated_packet_traversal(&peer->timers);
+	if (data)
+		timers_data_received(&peer->timers);
+}
+
+void
+device_note_sent(struct wg_device *dev, struct wg_peer *peer, bool data)
+{
+	(void)dev;
+	timers_any_authenticated_packet_traversal(&peer->timers);
+	timers_any_authenticated_packet_sent(&peer->timers);
+	if (data)
+		timers_data_sent(&peer->timers);
 }

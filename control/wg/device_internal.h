@@ -23,6 +23,7 @@ struct wg_outbox_slot {
 
 struct wg_device {
 	const struct wg_env *env;
+	struct wg_device_datapath datapath; /* all NULL without an external data path */
 	struct wg_crypto *crypto;
 	struct wg_transport_ctx transport;
 	struct noise_local local;
@@ -65,5 +66,11 @@ void device_initiate(struct wg_device *dev, struct wg_peer *peer, bool is_retry)
 /* Encrypt and send what is staged for peer, starting a handshake when no keypair can send:
  * device_data.c. */
 void device_send_staged(struct wg_device *dev, struct wg_peer *peer);
+
+/* An authenticated data message arrived on kp: confirms a responder's session. */
+void device_keypair_received(struct wg_device *dev, struct wg_peer *peer, struct wg_keypair *kp);
+/* Timer events of authenticated traffic (data: not a keepalive). */
+void device_note_received(struct wg_device *dev, struct wg_peer *peer, bool data);
+void device_note_sent(struct wg_device *dev, struct wg_peer *peer, bool data);
 
 #endif

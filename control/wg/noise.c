@@ -657,7 +657,7 @@ noise_begin_session(struct noise_remote *remote)
 	/* (T_i->r, T_r->i) = KDF2(C, empty) */
 	if (wg_crypto_kdf(local->crypto, first, second, NULL, hs->chaining_key, NULL, 0) != 0)
 		goto out;
-	kp = noise_keypair_alloc();
+	kp = u->keypair_alloc != NULL ? u->keypair_alloc(u->arg, remote) : noise_keypair_alloc();
 	if (kp == NULL)
 		goto out;
 	wg_keypair_init(kp, initiator ? first : second, initiator ? second : first,

@@ -63,6 +63,9 @@ struct noise_upcalls {
 	/* kp left its remote and no lookup finds it; free it (wg_keypair_wipe, then
 	 * noise_keypair_free) once no thread can hold it. */
 	void (*keypair_retire)(void *arg, struct wg_keypair *kp);
+	/* Optional: memory for a new keypair of remote (zeroed, cache-line aligned), so a caller
+	 * can embed it in a larger object; NULL: noise_keypair_alloc. */
+	struct wg_keypair *(*keypair_alloc)(void *arg, struct noise_remote *remote);
 };
 
 struct noise_local {

@@ -49,6 +49,7 @@ struct wg_peer {
 	bool has_endpoint;
 	struct wg_staged_queue staged;
 	struct wg_peer_stats stats;
+	void *user; /* the caller's (wg_peer_set_user) */
 };
 
 int wg_staged_init(struct wg_staged_queue *q, uint32_t slot_size);
