@@ -429,10 +429,8 @@ device_drop(struct wg_device *dev, struct wg_rx_result *result, enum wg_drop_rea
 uint8_t *
 device_outbox_claim(struct wg_device *dev)
 {
-	if (dev->outbox_count == WG_DEVICE_OUTBOX_SIZE) {
-		device_drop(dev, NULL, WG_DROP_OUTBOX_FULL);
+	if (dev->outbox_count == WG_DEVICE_OUTBOX_SIZE)
 		return NULL;
-	}
 	return dev->outbox[(dev->outbox_head + dev->outbox_count) % WG_DEVICE_OUTBOX_SIZE].buf;
 }
 
@@ -525,8 +523,10 @@ device_initiate(struct wg_device *dev, struct wg_peer *peer, bool is_retry)
 		return;
 	}
 	buf = device_outbox_claim(dev);
-	if (buf == NULL)
+	if (buf == NULL) {
+		device_drop(dev, NULL, WG_DROP_OUTBOX_FULL);
 		return;
+	}
 	r = noise_create_initiation(&peer->remote, &msg);
 	if (r != NOISE_OK) {
 		device_drop(dev, NULL, drop_reason_of(r));
@@ -633,8 +633,10 @@ admit_handshake(struct wg_device *dev, const struct netendpoint *source, const u
 	/* Under load without a valid mac2: answer with a cookie instead of doing any DH. */
 	device_drop(dev, result, WG_DROP_NEEDS_COOKIE);
 	buf = device_outbox_claim(dev);
-	if (buf == NULL)
+	if (buf == NULL) {
+		device_drop(dev, NULL, WG_DROP_OUTBOX_FULL);
 		return false;
+	}
 	if (cookie_checker_create_reply(&dev->cookie, &reply, datagram, len, sender, source) != 0) {
 		device_drop(dev, NULL, WG_DROP_INTERNAL);
 		return false;

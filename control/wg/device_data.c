@@ -55,15 +55,15 @@ device_send_staged(struct wg_device *dev, struct wg_peer *peer)
 		uint16_t len;
 		size_t msg_len;
 
-		if (wg_keypair_reserve_send_counters(kp, 1, &counter) != 1) {
-			/* Counters exhausted: the rest waits for the new session. */
-			rekey = true;
-			break;
-		}
 		buf = device_outbox_claim(dev);
 		if (buf == NULL) {
 			/* The caller is not draining: what is left would only grow stale. */
 			dev->stats.drops[WG_DROP_OUTBOX_FULL] += wg_staged_purge(&peer->staged);
+			break;
+		}
+		if (wg_keypair_reserve_send_counters(kp, 1, &counter) != 1) {
+			/* Counters exhausted: the rest waits for the new session. */
+			rekey = true;
 			break;
 		}
 		plaintext = wg_staged_peek(&peer->staged, &len);
