@@ -13,6 +13,12 @@ static const struct exitgatectl_command commands[] = {
 	{ "pubkey", "< private-key", "print the public key of a private key read from stdin",
 	  exitgatectl_pubkey },
 	{ "genpsk", "", "print a new preshared key (base64), as wg genpsk", exitgatectl_genpsk },
+	{ "status", "[--json]", "node, ports and peers of a running exitgated", exitgatectl_status },
+	{ "stats", "[--json]", "counters per worker (with drop reasons), port and peer",
+	  exitgatectl_stats },
+	{ "neighbors", "[--json]", "the ARP/ND table of the data plane", exitgatectl_neighbors },
+	{ "reload", "", "re-read the config file (refused with its location if bad)",
+	  exitgatectl_reload },
 };
 
 static void
@@ -20,9 +26,11 @@ usage(FILE *out)
 {
 	fprintf(out, "usage: exitgatectl <command> [arguments]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-8s %-15s %s\n", commands[i].name, commands[i].arguments,
+		fprintf(out, "  %-9s %-15s %s\n", commands[i].name, commands[i].arguments,
 			commands[i].summary);
-	fprintf(out, "\n  exitgatectl --help | --version\n");
+	fprintf(out, "\n  exitgatectl --help | --version\n"
+		     "\nCommands that ask exitgated use its control socket: --socket PATH, or\n"
+		     "EXITGATE_CONTROL_SOCKET, or /run/exitgate/control.sock.\n");
 }
 
 int

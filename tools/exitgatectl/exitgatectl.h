@@ -26,4 +26,10 @@ int exitgatectl_genkey(int argc, char **argv);
 int exitgatectl_genpsk(int argc, char **argv);
 int exitgatectl_pubkey(int argc, char **argv);
 
+/* control.c: questions to a running exitgated over its control socket */
+int exitgatectl_status(int argc, char **argv);
+int exitgatectl_stats(int argc, char **argv);
+int exitgatectl_neighbors(int argc, char **argv);
+int exitgatectl_reload(int argc, char **argv);
+
 #endif
