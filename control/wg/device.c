@@ -108,10 +108,11 @@ wg_device_new(const struct wg_device_config *config)
 						config->handshake_queue_capacity :
 						WG_DEVICE_DEFAULT_HANDSHAKE_QUEUE;
 	rl_capacity = config->ratelimiter_capacity != 0 ? config->ratelimiter_capacity :
-							 RATELIMITER_DEFAULT_CAPACITY;
+							  RATELIMITER_DEFAULT_CAPACITY;
 	if (dev->mtu < WG_DEVICE_MIN_MTU || dev->mtu > WG_DEVICE_MAX_MTU ||
 	    dev->max_peers > (1U << 20)) {
-		log_warn("wg device: mtu %u or max_peers %u out of range", dev->mtu, dev->max_peers);
+		log_warn("wg device: mtu %u or max_peers %u out of range", dev->mtu,
+			 dev->max_peers);
 		free(dev);
 		return NULL;
 	}
@@ -316,7 +317,8 @@ outbox_forget_peer(struct wg_device *dev, const struct wg_peer *peer)
 
 	/* Datagrams already built stay sendable; they just no longer point at the peer. */
 	for (i = 0; i < dev->outbox_count; i++) {
-		struct wg_outbox_slot *s = &dev->outbox[(dev->outbox_head + i) % WG_DEVICE_OUTBOX_SIZE];
+		struct wg_outbox_slot *s =
+			&dev->outbox[(dev->outbox_head + i) % WG_DEVICE_OUTBOX_SIZE];
 
 		if (s->peer == peer)
 			s->peer = NULL;
@@ -565,7 +567,8 @@ send_response(struct wg_device *dev, struct wg_peer *peer, struct wg_rx_result *
 		return;
 	}
 	r = noise_create_response(&peer->remote, &msg);
-	if (r == NOISE_OK && cookie_maker_add_macs(&peer->cookie, (uint8_t *)&msg, sizeof(msg)) != 0)
+	if (r == NOISE_OK &&
+	    cookie_maker_add_macs(&peer->cookie, (uint8_t *)&msg, sizeof(msg)) != 0)
 		r = NOISE_INTERNAL_ERROR;
 	if (r == NOISE_OK)
 		r = noise_begin_session(&peer->remote);
@@ -586,8 +589,7 @@ send_response(struct wg_device *dev, struct wg_peer *peer, struct wg_rx_result *
 /* ---- Handshake: receiving ---- */
 
 static void
-receive_cookie_reply(struct wg_device *dev, const uint8_t *datagram,
-		     struct wg_rx_result *result)
+receive_cookie_reply(struct wg_device *dev, const uint8_t *datagram, struct wg_rx_result *result)
 {
 	struct wg_msg_cookie_reply reply;
 	struct wg_index_entry *entry;
@@ -648,8 +650,8 @@ admit_handshake(struct wg_device *dev, const struct netendpoint *source, const u
 }
 
 static void
-receive_initiation(struct wg_device *dev, const struct netendpoint *source,
-		   const uint8_t *datagram, size_t len, struct wg_rx_result *result)
+receive_initiation(struct wg_device *dev, const struct netendpoint *source, const uint8_t *datagram,
+		   size_t len, struct wg_rx_result *result)
 {
 	struct wg_msg_initiation msg;
 	struct noise_remote *remote;

@@ -69,8 +69,8 @@ device_send_staged(struct wg_device *dev, struct wg_peer *peer)
 		plaintext = wg_staged_peek(&peer->staged, &len);
 		memcpy(buf + WG_MSG_TRANSPORT_HEADER_LEN, plaintext, len);
 		wg_staged_pop(&peer->staged);
-		msg_len = wg_transport_seal(&dev->transport, kp->send_key, kp->remote_index, counter,
-					    buf, len, dev->mtu);
+		msg_len = wg_transport_seal(&dev->transport, kp->send_key, kp->remote_index,
+					    counter, buf, len, dev->mtu);
 		device_outbox_commit(dev, peer, msg_len);
 		device_note_sent(dev, peer, len != 0);
 		if (len != 0) {

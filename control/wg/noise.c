@@ -44,8 +44,7 @@ noise_result_name(enum noise_result result)
 }
 
 int
-noise_protocol_constants(struct wg_crypto *crypto, uint8_t c0[WG_HASH_LEN],
-			 uint8_t h0[WG_HASH_LEN])
+noise_protocol_constants(struct wg_crypto *crypto, uint8_t c0[WG_HASH_LEN], uint8_t h0[WG_HASH_LEN])
 {
 	if (wg_crypto_hash(crypto, c0, (const uint8_t *)construction, strlen(construction), NULL,
 			   0) != 0)
@@ -649,7 +648,8 @@ noise_begin_session(struct noise_remote *remote)
 	memset(first, 0, sizeof(first));
 	memset(second, 0, sizeof(second));
 	if ((hs->state != NOISE_HANDSHAKE_CONSUMED_RESPONSE &&
-	     hs->state != NOISE_HANDSHAKE_CREATED_RESPONSE) || !hs->has_index) {
+	     hs->state != NOISE_HANDSHAKE_CREATED_RESPONSE) ||
+	    !hs->has_index) {
 		r = NOISE_WRONG_STATE;
 		goto out;
 	}
@@ -660,8 +660,8 @@ noise_begin_session(struct noise_remote *remote)
 	kp = u->keypair_alloc != NULL ? u->keypair_alloc(u->arg, remote) : noise_keypair_alloc();
 	if (kp == NULL)
 		goto out;
-	wg_keypair_init(kp, initiator ? first : second, initiator ? second : first,
-			hs->local_index, hs->remote_index, initiator, wg_env_now(local->env));
+	wg_keypair_init(kp, initiator ? first : second, initiator ? second : first, hs->local_index,
+			hs->remote_index, initiator, wg_env_now(local->env));
 	u->index_bind_keypair(u->arg, hs->local_index, kp);
 	handshake_zero(hs); /* the index now belongs to the keypair */
 	keypair_add(remote, kp);

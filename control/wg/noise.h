@@ -37,15 +37,15 @@ enum noise_result {
 	NOISE_OK = 0,
 	NOISE_SESSION_CONFIRMED, /* a data packet arrived on the next keypair: it is now current */
 	/* Reasons to drop the message (or not to send one). */
-	NOISE_NO_IDENTITY,       /* no local private key */
-	NOISE_UNKNOWN_PEER,      /* the initiator's static key is not a configured remote */
-	NOISE_SELF_KEY,          /* the remote's static key is our own */
-	NOISE_LOW_ORDER,         /* a DH result was all zeros (low-order point) */
-	NOISE_DECRYPT_FAILED,    /* a handshake field did not authenticate */
-	NOISE_REPLAY,            /* TAI64N not greater than the greatest seen from that remote */
-	NOISE_FLOOD,             /* an initiation < 20 ms after the last one consumed */
-	NOISE_WRONG_STATE,       /* no handshake in the state or with the index the message needs */
-	NOISE_INTERNAL_ERROR,    /* out of memory, index space or a library failure */
+	NOISE_NO_IDENTITY,    /* no local private key */
+	NOISE_UNKNOWN_PEER,   /* the initiator's static key is not a configured remote */
+	NOISE_SELF_KEY,       /* the remote's static key is our own */
+	NOISE_LOW_ORDER,      /* a DH result was all zeros (low-order point) */
+	NOISE_DECRYPT_FAILED, /* a handshake field did not authenticate */
+	NOISE_REPLAY,         /* TAI64N not greater than the greatest seen from that remote */
+	NOISE_FLOOD,          /* an initiation < 20 ms after the last one consumed */
+	NOISE_WRONG_STATE,    /* no handshake in the state or with the index the message needs */
+	NOISE_INTERNAL_ERROR, /* out of memory, index space or a library failure */
 };
 
 const char *noise_result_name(enum noise_result result);

@@ -57,8 +57,8 @@ void
 timers_data_sent(struct wg_timers *t)
 {
 	if (!armed(t->new_handshake_at))
-		t->new_handshake_at = now_ns(t) + WG_KEEPALIVE_TIMEOUT_NS + WG_REKEY_TIMEOUT_NS +
-				      jitter_ns(t);
+		t->new_handshake_at =
+			now_ns(t) + WG_KEEPALIVE_TIMEOUT_NS + WG_REKEY_TIMEOUT_NS + jitter_ns(t);
 }
 
 void
@@ -86,7 +86,8 @@ void
 timers_any_authenticated_packet_traversal(struct wg_timers *t)
 {
 	if (t->persistent_keepalive_s != 0)
-		t->persistent_keepalive_at = now_ns(t) + t->persistent_keepalive_s * WG_NSEC_PER_SEC;
+		t->persistent_keepalive_at =
+			now_ns(t) + t->persistent_keepalive_s * WG_NSEC_PER_SEC;
 }
 
 void
@@ -128,7 +129,8 @@ timers_initiation_allowed(struct wg_timers *t, bool is_retry)
 {
 	if (!is_retry)
 		t->handshake_attempts = 0;
-	return !t->has_sent_handshake || now_ns(t) - t->last_sent_handshake_ns >= WG_REKEY_TIMEOUT_NS;
+	return !t->has_sent_handshake ||
+	       now_ns(t) - t->last_sent_handshake_ns >= WG_REKEY_TIMEOUT_NS;
 }
 
 bool

@@ -63,7 +63,8 @@ struct wg_keypair {
 
 	/* Send side: written by every sender. */
 	alignas(WG_CACHE_LINE) atomic_uint_fast64_t send_counter; /* next counter to use */
-	atomic_bool can_send; /* key confirmed: the initiator at once, the responder on first data */
+	/* key confirmed: the initiator's at once, the responder's on the first data received */
+	atomic_bool can_send;
 
 	/* Receive side: written by the receiver holding the claim. */
 	alignas(WG_CACHE_LINE) atomic_flag replay_claim;

@@ -144,7 +144,8 @@ aead_burst(struct wg_transport_ctx *ctx, struct wg_aead_op *ops, unsigned n, boo
 	unsigned base = 0;
 
 	while (base < n) {
-		unsigned chunk = n - base < WG_TRANSPORT_BURST_MAX ? n - base : WG_TRANSPORT_BURST_MAX;
+		unsigned chunk =
+			n - base < WG_TRANSPORT_BURST_MAX ? n - base : WG_TRANSPORT_BURST_MAX;
 		unsigned i;
 		IMB_JOB *job;
 
@@ -267,7 +268,8 @@ wg_transport_seal_burst(struct wg_transport_ctx *ctx, struct wg_transport_op *op
 	unsigned base = 0;
 
 	while (base < n) {
-		unsigned chunk = n - base < WG_TRANSPORT_BURST_MAX ? n - base : WG_TRANSPORT_BURST_MAX;
+		unsigned chunk =
+			n - base < WG_TRANSPORT_BURST_MAX ? n - base : WG_TRANSPORT_BURST_MAX;
 		unsigned i;
 
 		for (i = 0; i < chunk; i++) {
@@ -303,7 +305,8 @@ wg_transport_open_burst(struct wg_transport_ctx *ctx, struct wg_transport_op *op
 	unsigned base = 0;
 
 	while (base < n) {
-		unsigned chunk = n - base < WG_TRANSPORT_BURST_MAX ? n - base : WG_TRANSPORT_BURST_MAX;
+		unsigned chunk =
+			n - base < WG_TRANSPORT_BURST_MAX ? n - base : WG_TRANSPORT_BURST_MAX;
 		unsigned i;
 
 		for (i = 0; i < chunk; i++) {

@@ -73,7 +73,8 @@ ipsecmb_single_seal(struct bench *b, size_t len, uint64_t counter)
 	unsigned i;
 
 	for (i = 0; i < BURST; i++)
-		wg_transport_seal(&b->transport, b->key, 1, counter + i, b->work[i], len, MAX_PLAINTEXT);
+		wg_transport_seal(&b->transport, b->key, 1, counter + i, b->work[i], len,
+				  MAX_PLAINTEXT);
 	return 0;
 }
 
@@ -98,8 +99,10 @@ ipsecmb_burst_seal(struct bench *b, size_t len, uint64_t counter)
 	unsigned i;
 
 	for (i = 0; i < BURST; i++)
-		ops[i] = (struct wg_transport_op){ .key = b->key, .msg = b->work[i],
-						   .payload_len = (uint32_t)len, .receiver = 1,
+		ops[i] = (struct wg_transport_op){ .key = b->key,
+						   .msg = b->work[i],
+						   .payload_len = (uint32_t)len,
+						   .receiver = 1,
 						   .counter = counter + i };
 	return wg_transport_seal_burst(&b->transport, ops, BURST, MAX_PLAINTEXT) == BURST ? 0 : -1;
 }
@@ -113,8 +116,9 @@ ipsecmb_burst_open(struct bench *b, size_t len, uint64_t counter)
 	(void)counter;
 	for (i = 0; i < BURST; i++) {
 		memcpy(b->work[i], b->pristine[i], len + 32);
-		ops[i] = (struct wg_transport_op){ .key = b->key, .msg = b->work[i],
-						   .payload_len = (uint32_t)len, .counter = i };
+		ops[i] = (struct wg_transport_op){
+			.key = b->key, .msg = b->work[i], .payload_len = (uint32_t)len, .counter = i
+		};
 	}
 	return wg_transport_open_burst(&b->transport, ops, BURST) == BURST ? 0 : -1;
 }
@@ -171,8 +175,8 @@ sodium_seal(struct bench *b, size_t len, uint64_t counter)
 		uint8_t *p = b->work[i] + 16;
 
 		nonce_of(nonce, counter + i);
-		crypto_aead_chacha20poly1305_ietf_encrypt_detached(p, p + len, NULL, p, len, NULL, 0,
-								   NULL, nonce, b->key);
+		crypto_aead_chacha20poly1305_ietf_encrypt_detached(p, p + len, NULL, p, len, NULL,
+								   0, NULL, nonce, b->key);
 	}
 	return 0;
 }
@@ -223,8 +227,7 @@ prepare(struct bench *b, size_t len)
 }
 
 static int
-measure(struct bench *b, int (*fn)(struct bench *, size_t, uint64_t), size_t len,
-	struct result *r)
+measure(struct bench *b, int (*fn)(struct bench *, size_t, uint64_t), size_t len, struct result *r)
 {
 	uint64_t packets = 0;
 	double start = now_s();
@@ -332,7 +335,8 @@ main(int argc, char **argv)
 				return 1;
 			}
 			printf("%-17s %5zu %14.0f %9.2f %14.0f %9.2f\n", c->name, sizes[si],
-			       enc.packets_per_s, enc.gbit_per_s, dec.packets_per_s, dec.gbit_per_s);
+			       enc.packets_per_s, enc.gbit_per_s, dec.packets_per_s,
+			       dec.gbit_per_s);
 		}
 	}
 	EVP_CIPHER_CTX_free(b->evp);

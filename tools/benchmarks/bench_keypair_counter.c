@@ -83,7 +83,9 @@ bench(const char *name, uint32_t per_call, int threads, double seconds)
 	wg_keypair_init(kp, key, key, 1, 2, true, 0);
 	memset(s, 0, sizeof(s));
 	for (i = 0; i < threads; i++) {
-		s[i] = (struct sender){ .kp = kp, .per_call = per_call, .cpu = i, .seconds = seconds };
+		s[i] = (struct sender){
+			.kp = kp, .per_call = per_call, .cpu = i, .seconds = seconds
+		};
 		pthread_create(&s[i].thread, NULL, run_sender, &s[i]);
 	}
 	for (i = 0; i < threads; i++) {

@@ -232,7 +232,8 @@ handle_packet(struct interop *x, const uint8_t *p, size_t len)
 			x->foreign++;
 			return;
 		}
-		printf("wg_interop: echo reply seq %u from %s\n", seq, inet_ntoa(x->opt.peer_address));
+		printf("wg_interop: echo reply seq %u from %s\n", seq,
+		       inet_ntoa(x->opt.peer_address));
 		x->replies++;
 		x->waiting_seq = 0;
 		return;
@@ -338,7 +339,8 @@ answer_round(struct interop *x, unsigned count)
 
 	while (x->answered < target) {
 		if (wg_env_now(&x->env) - start > (uint64_t)x->opt.timeout_s * 1000000000ULL) {
-			log_warn("wg_interop: answered %u of %u echo requests", x->answered, target);
+			log_warn("wg_interop: answered %u of %u echo requests", x->answered,
+				 target);
 			return false;
 		}
 		loop_once(x, 100);
@@ -424,10 +426,9 @@ read_key_file(const char *path, uint8_t key[KEY_LEN])
 static void
 usage(void)
 {
-	fprintf(stderr,
-		"usage: wg_interop --private-key-file F --peer-key BASE64 --listen-port P\n"
-		"       --address A --peer-address A [--endpoint IP:PORT] [--psk-file F]\n"
-		"       (--ping N | --answer N) [--rekey expire|clock] [--timeout S]\n");
+	fprintf(stderr, "usage: wg_interop --private-key-file F --peer-key BASE64 --listen-port P\n"
+			"       --address A --peer-address A [--endpoint IP:PORT] [--psk-file F]\n"
+			"       (--ping N | --answer N) [--rekey expire|clock] [--timeout S]\n");
 }
 
 static int

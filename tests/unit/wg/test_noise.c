@@ -208,10 +208,10 @@ handshake(struct side *i, struct side *r)
 	/* the handshake state is gone on both sides, every secret wiped */
 	assert_int_equal(i->remote.handshake.state, NOISE_HANDSHAKE_ZEROED);
 	assert_int_equal(r->remote.handshake.state, NOISE_HANDSHAKE_ZEROED);
-	assert_true(sodium_is_zero((const uint8_t *)&i->remote.handshake,
-				   sizeof(i->remote.handshake)));
-	assert_true(sodium_is_zero((const uint8_t *)&r->remote.handshake,
-				   sizeof(r->remote.handshake)));
+	assert_true(
+		sodium_is_zero((const uint8_t *)&i->remote.handshake, sizeof(i->remote.handshake)));
+	assert_true(
+		sodium_is_zero((const uint8_t *)&r->remote.handshake, sizeof(r->remote.handshake)));
 }
 
 /* One data packet from s to d on s's send keypair and d's keypair kp_d. */
@@ -465,8 +465,9 @@ test_unknown_peer_and_corruption(void **state)
 
 	/* an identity B does not know */
 	side_init(&stranger, &p->env);
-	assert_int_equal(noise_remote_init(&stranger.remote, &stranger.local, p->b.public_key, NULL),
-			 NOISE_OK);
+	assert_int_equal(
+		noise_remote_init(&stranger.remote, &stranger.local, p->b.public_key, NULL),
+		NOISE_OK);
 	assert_int_equal(noise_create_initiation(&stranger.remote, &init), NOISE_OK);
 	assert_int_equal(noise_consume_initiation(&p->b.local, &init, &found), NOISE_UNKNOWN_PEER);
 	side_fini(&stranger);

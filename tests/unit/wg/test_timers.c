@@ -16,7 +16,7 @@
 #include "timers.h"
 
 #define SEC 1000000000ULL
-#define MS 1000000ULL
+#define MS  1000000ULL
 
 struct fixture {
 	struct fake_env env;
@@ -109,7 +109,8 @@ test_give_up_after_20_tries(void **state)
 	assert_int_equal(tries, 20);
 	gave_up_at = f->env.monotonic_ns;
 	/* 20 intervals of 5..5.334 s */
-	assert_true(gave_up_at - start >= 100 * SEC && gave_up_at - start < 100 * SEC + 20 * 334 * MS);
+	assert_true(gave_up_at - start >= 100 * SEC &&
+		    gave_up_at - start < 100 * SEC + 20 * 334 * MS);
 	assert_true(timers_next_deadline(&f->t) == gave_up_at + 540 * SEC);
 	assert_int_equal(run_at(f, gave_up_at + 540 * SEC), WG_TIMER_ZERO_KEYS);
 }
@@ -255,8 +256,8 @@ test_next_deadline_is_earliest(void **state)
 	struct fixture *f = *state;
 	uint64_t start = f->env.monotonic_ns;
 
-	timers_session_derived(&f->t);   /* +540 s */
-	timers_data_received(&f->t);     /* +10 s */
+	timers_session_derived(&f->t);     /* +540 s */
+	timers_data_received(&f->t);       /* +10 s */
 	timers_handshake_initiated(&f->t); /* +5 s + jitter */
 	assert_true(timers_next_deadline(&f->t) < start + 6 * SEC);
 	timers_handshake_complete(&f->t);
