@@ -235,8 +235,20 @@ wg_device_public_key(const struct wg_device *dev)
 int
 wg_device_set_private_key(struct wg_device *dev, const uint8_t *private_key)
 {
+	uint8_t clamped[WG_KEY_LEN];
 	struct wg_peer *p;
 
+	/* The same key again (a UAPI "set" repeats it) changes nothing: sessions stay. */
+	if (private_key != NULL && dev->local.has_identity) {
+		bool same;
+
+		memcpy(clamped, private_key, WG_KEY_LEN);
+		wg_crypto_clamp(clamped);
+		same = wg_crypto_equal(clamped, dev->local.private_key, WG_KEY_LEN);
+		sodium_memzero(clamped, sizeof(clamped));
+		if (same)
+			return 0;
+	}
 	if (noise_local_set_private_key(&dev->local, private_key) != 0) {
 		log_warn("wg device: private key: gives no usable public key");
 		return -1;
@@ -503,7 +515,10 @@ drop_reason_of(enum noise_result r)
 		return WG_DROP_INITIATION_FLOOD;
 	case NOISE_WRONG_STATE:
 		return WG_DROP_WRONG_STATE;
+	case NOISE_KEYPAIR_EXPIRED:
+		return WG_DROP_KEYPAIR_EXPIRED;
 	case NOISE_OK:
+	case NOISE_REKEY_SOON:
 	case NOISE_SESSION_CONFIRMED:
 	case NOISE_INTERNAL_ERROR:
 		break;

@@ -21,6 +21,10 @@ noise_result_name(enum noise_result result)
 		return "ok";
 	case NOISE_SESSION_CONFIRMED:
 		return "session_confirmed";
+	case NOISE_REKEY_SOON:
+		return "rekey_soon";
+	case NOISE_KEYPAIR_EXPIRED:
+		return "keypair_expired";
 	case NOISE_NO_IDENTITY:
 		return "no_identity";
 	case NOISE_UNKNOWN_PEER:
@@ -143,6 +147,29 @@ noise_keypair_received(struct noise_remote *remote, struct wg_keypair *kp)
 	keypair_retire(remote, old_previous);
 	wg_keypair_set_can_send(kp, true);
 	return NOISE_SESSION_CONFIRMED;
+}
+
+enum noise_result
+noise_keypair_check_send(const struct wg_keypair *kp, uint64_t now_ns)
+{
+	uint64_t counter = wg_keypair_send_counter(kp);
+
+	if (wg_keypair_expired(kp, now_ns) || counter >= WG_REJECT_AFTER_MESSAGES)
+		return NOISE_KEYPAIR_EXPIRED;
+	if (counter > WG_REKEY_AFTER_MESSAGES ||
+	    (kp->initiator && now_ns - kp->birth_ns >= WG_REKEY_AFTER_TIME_NS))
+		return NOISE_REKEY_SOON;
+	return NOISE_OK;
+}
+
+enum noise_result
+noise_keypair_check_receive(const struct wg_keypair *kp, uint64_t now_ns)
+{
+	if (wg_keypair_expired(kp, now_ns))
+		return NOISE_KEYPAIR_EXPIRED;
+	if (kp->initiator && now_ns - kp->birth_ns >= WG_REKEY_ON_RECEIVE_AGE_NS)
+		return NOISE_REKEY_SOON;
+	return NOISE_OK;
 }
 
 struct wg_keypair *

@@ -134,20 +134,10 @@ timers_initiation_allowed(struct wg_timers *t, bool is_retry)
 }
 
 bool
-timers_rekey_on_send(const struct wg_keypair *kp, uint64_t now)
-{
-	if (kp == NULL)
-		return false;
-	return wg_keypair_send_counter(kp) > WG_REKEY_AFTER_MESSAGES ||
-	       (kp->initiator && now - kp->birth_ns >= WG_REKEY_AFTER_TIME_NS);
-}
-
-bool
 timers_rekey_on_receive(struct wg_timers *t, const struct wg_keypair *kp)
 {
-	if (kp == NULL || !kp->initiator || t->sent_lastminute_handshake)
-		return false;
-	if (now_ns(t) - kp->birth_ns < WG_REKEY_ON_RECEIVE_AGE_NS)
+	if (kp == NULL || t->sent_lastminute_handshake ||
+	    noise_keypair_check_receive(kp, now_ns(t)) != NOISE_REKEY_SOON)
 		return false;
 	t->sent_lastminute_handshake = true;
 	return true;

@@ -14,10 +14,10 @@
  *  - zero all keys 540 s (3 x REJECT_AFTER_TIME) after the last session was derived;
  *  - persistent keepalive every N s of no authenticated traffic either way, when configured;
  *  - at most one initiation per REKEY_TIMEOUT (timers_initiation_allowed);
- *  - rekey when sending on a keypair past REKEY_AFTER_MESSAGES, or past REKEY_AFTER_TIME when
- *    we were the initiator (timers_rekey_on_send);
- *  - the initiator re-handshakes on receive once its keypair is 165 s old, once per keypair
- *    (timers_rekey_on_receive).
+ *  - the initiator re-handshakes on receive once its keypair is 165 s old, once until the next
+ *    handshake completes (timers_rekey_on_receive).
+ * The rekey-on-send rules (REKEY_AFTER_MESSAGES, REKEY_AFTER_TIME for the initiator) are the
+ * keypair's own: noise_keypair_check_send.
  * The responder rule (no data on a new keypair before its first data packet arrives) is the
  * keypair's can_send flag (noise.h).
  */
@@ -29,6 +29,7 @@
 
 #include "env.h"
 #include "keypair.h"
+#include "noise.h"
 
 static const uint64_t WG_TIMER_OFF = UINT64_MAX;
 
@@ -77,7 +78,8 @@ void timers_session_derived(struct wg_timers *t);         /* a keypair was deriv
 /* ---- Policy checks for the send and receive paths ---- */
 /* May an initiation be sent now? A non-retry resets the attempt count first. */
 bool timers_initiation_allowed(struct wg_timers *t, bool is_retry);
-bool timers_rekey_on_send(const struct wg_keypair *kp, uint64_t now);
+/* kp (the keypair we send on, may be NULL) says NOISE_REKEY_SOON on receive and no such
+ * handshake was started since the last one completed. */
 bool timers_rekey_on_receive(struct wg_timers *t, const struct wg_keypair *kp);
 
 /* ---- The loop's side ---- */

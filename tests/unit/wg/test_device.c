@@ -725,6 +725,29 @@ test_peers(void **state)
 	net->a.peer = NULL;
 }
 
+static void
+test_private_key_changes(void **state)
+{
+	struct net *net = *state;
+	uint8_t other[32];
+	uint8_t types[8];
+
+	handshake_with_data(&net->a, &net->b);
+	/* the same key again (unclamped bits differ) keeps the session */
+	net->a.private_key[0] |= 7;
+	assert_int_equal(wg_device_set_private_key(net->a.dev, net->a.private_key), 0);
+	send_text(&net->a, "still here");
+	assert_int_equal(pump(&net->a, &net->b), 1);
+	expect_data(&deliveries[0], "still here");
+	/* a new key: the sessions made with the old one stop sending, a handshake follows */
+	randombytes_buf(other, sizeof(other));
+	assert_int_equal(wg_device_set_private_key(net->a.dev, other), 0);
+	fake_env_advance_ns(&net->env, 5 * SEC);
+	send_text(&net->a, "new key");
+	assert_int_equal(drain(&net->a, types, 8), 1);
+	assert_int_equal(types[0], WG_MSG_INITIATION);
+}
+
 /* ---- Timer rules through the device ---- */
 
 /* The responder sends no data on a new keypair before the first data packet arrives on it. */
@@ -958,6 +981,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_send_side_drops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_private_key_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_responder_waits_for_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_passive_keepalive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_handshake_after_silence, setup, teardown),

@@ -216,8 +216,9 @@ test_initiation_rate_limit(void **state)
 	assert_false(timers_initiation_allowed(&f->t, false));
 }
 
+/* The once-per-handshake gate of the 165 s rule; the age rules are noise's (test_noise.c). */
 static void
-test_rekey_rules(void **state)
+test_rekey_on_receive(void **state)
 {
 	struct fixture *f = *state;
 	static const uint8_t key[32] = { 1 };
@@ -225,12 +226,8 @@ test_rekey_rules(void **state)
 	uint64_t birth = f->env.monotonic_ns;
 
 	assert_non_null(kp);
-	assert_false(timers_rekey_on_send(NULL, birth));
-	/* initiator: by age on send (120 s) */
+	assert_false(timers_rekey_on_receive(&f->t, NULL));
 	wg_keypair_init(kp, key, key, 1, 2, true, birth);
-	assert_false(timers_rekey_on_send(kp, birth + 120 * SEC - 1));
-	assert_true(timers_rekey_on_send(kp, birth + 120 * SEC));
-	/* and on receive at 165 s, once until the next handshake completes */
 	fake_env_advance_ns(&f->env, 165 * SEC - 1);
 	assert_false(timers_rekey_on_receive(&f->t, kp));
 	fake_env_advance_ns(&f->env, 1);
@@ -238,15 +235,10 @@ test_rekey_rules(void **state)
 	assert_false(timers_rekey_on_receive(&f->t, kp));
 	timers_handshake_complete(&f->t);
 	assert_true(timers_rekey_on_receive(&f->t, kp));
-	/* responder: never by age, by message count like anyone */
+	/* a responder's keypair never asks */
 	wg_keypair_init(kp, key, key, 1, 2, false, birth);
 	timers_handshake_complete(&f->t);
-	assert_false(timers_rekey_on_send(kp, birth + 179 * SEC));
 	assert_false(timers_rekey_on_receive(&f->t, kp));
-	atomic_store(&kp->send_counter, WG_REKEY_AFTER_MESSAGES);
-	assert_false(timers_rekey_on_send(kp, birth));
-	atomic_store(&kp->send_counter, WG_REKEY_AFTER_MESSAGES + 1);
-	assert_true(timers_rekey_on_send(kp, birth));
 	free(kp);
 }
 
@@ -282,7 +274,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_zero_keys_after_540s, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_persistent_keepalive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_initiation_rate_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rekey_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rekey_on_receive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_next_deadline_is_earliest, setup, teardown),
 	};
 
