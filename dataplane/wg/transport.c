@@ -255,6 +255,8 @@ wg_transport_open(struct wg_transport_ctx *ctx, const uint8_t key[WG_KEY_LEN], u
 		.tag = payload + payload_len,
 	};
 
+	if (msg_len < WG_MSG_TRANSPORT_MIN_LEN)
+		return WG_TRANSPORT_ERROR; /* not even a tag: nothing was decrypted */
 	nonce_from_counter(nonce, counter);
 	return wg_aead_open(ctx, &op);
 }

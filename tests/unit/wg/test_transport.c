@@ -366,6 +366,8 @@ test_open_failures_wipe(void **state)
 	assert_int_equal(wg_transport_open(ctx, key, 3, msg, 32), WG_TRANSPORT_OK);
 	msg[31] ^= 0xff;
 	assert_int_equal(wg_transport_open(ctx, key, 3, msg, 32), WG_TRANSPORT_AUTH_FAILED);
+	/* shorter than a header and a tag */
+	assert_int_equal(wg_transport_open(ctx, key, 3, msg, 31), WG_TRANSPORT_ERROR);
 }
 
 static void
