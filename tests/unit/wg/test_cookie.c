@@ -38,9 +38,9 @@ setup(void **state)
 	fake_env_init(&f->env, 9);
 	f->crypto = wg_crypto_new();
 	assert_non_null(f->crypto);
-	assert_int_equal(wg_crypto_generate_keypair(&f->env.env, f->responder_private,
-						    f->responder_public),
-			 0);
+	assert_int_equal(
+		wg_crypto_generate_keypair(&f->env.env, f->responder_private, f->responder_public),
+		0);
 	cookie_checker_init(&f->checker, &f->env.env, f->crypto);
 	assert_int_equal(cookie_checker_set_public_key(&f->checker, f->responder_public), 0);
 	assert_int_equal(cookie_maker_init(&f->maker, &f->env.env, f->crypto, f->responder_public),
@@ -140,9 +140,9 @@ test_cookie_round_trip(void **state)
 	f->msg[135] ^= 1;
 	/* the cookie belongs to the source address and port */
 	other_port.port++;
-	assert_int_equal(cookie_checker_validate(&f->checker, f->msg, sizeof(f->msg), &other_port,
-						 true),
-			 COOKIE_MAC1_VALID);
+	assert_int_equal(
+		cookie_checker_validate(&f->checker, f->msg, sizeof(f->msg), &other_port, true),
+		COOKIE_MAC1_VALID);
 }
 
 static void

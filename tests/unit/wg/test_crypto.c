@@ -114,11 +114,12 @@ test_kdf(void **state)
 	expect_hex(t2, 32, "df1194df20802a4fe594cde27e92991c8cae66c366e8106aaa937a55fa371e8a");
 	expect_hex(t3, 32, "fac6e2745a325f5dc5d11a5b165aad08b0ada28e7b4e666b7c077934a4d76c24");
 	/* KDF1 and KDF2 are prefixes of KDF3 */
-	assert_int_equal(wg_crypto_kdf(c, again, NULL, NULL, key, (const uint8_t *)"test-input", 10),
-			 0);
+	assert_int_equal(
+		wg_crypto_kdf(c, again, NULL, NULL, key, (const uint8_t *)"test-input", 10), 0);
 	assert_memory_equal(again, t1, 32);
 	/* outputs may alias the key */
-	assert_int_equal(wg_crypto_kdf(c, key, t2, NULL, key, (const uint8_t *)"test-input", 10), 0);
+	assert_int_equal(wg_crypto_kdf(c, key, t2, NULL, key, (const uint8_t *)"test-input", 10),
+			 0);
 	assert_memory_equal(key, t1, 32);
 }
 
@@ -182,8 +183,9 @@ test_x25519_iterated(void **state)
 		memcpy(u, k, 32);
 		memcpy(k, next, 32);
 		if (i == 1)
-			expect_hex(k, 32,
-				   "422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079");
+			expect_hex(
+				k, 32,
+				"422c8e7a6227d7bca1350b3e2bb7279f7897b87bb6854b783c60e80311ae3079");
 	}
 	expect_hex(k, 32, "684cf59ba83309552800ef566f2f4d3c1c3887c49360e3875f2eb94d99532c51");
 }
@@ -247,17 +249,16 @@ test_aead_counter_nonce(void **state)
 	crypto_aead_chacha20poly1305_ietf_encrypt(expect, NULL,
 						  (const uint8_t *)"twenty bytes of text", 20, ad,
 						  32, NULL, nonce, key);
-	wg_crypto_aead_seal(out, key, 0x0102030405060708ULL, (const uint8_t *)"twenty bytes of text",
-			    20, ad, 32);
+	wg_crypto_aead_seal(out, key, 0x0102030405060708ULL,
+			    (const uint8_t *)"twenty bytes of text", 20, ad, 32);
 	assert_memory_equal(out, expect, sizeof(out));
-	assert_int_equal(wg_crypto_aead_open(back, key, 0x0102030405060708ULL, out, sizeof(out), ad,
-					     32),
-			 0);
+	assert_int_equal(
+		wg_crypto_aead_open(back, key, 0x0102030405060708ULL, out, sizeof(out), ad, 32), 0);
 	assert_memory_equal(back, "twenty bytes of text", 20);
 	ad[0] ^= 1;
-	assert_int_equal(wg_crypto_aead_open(back, key, 0x0102030405060708ULL, out, sizeof(out), ad,
-					     32),
-			 -1);
+	assert_int_equal(
+		wg_crypto_aead_open(back, key, 0x0102030405060708ULL, out, sizeof(out), ad, 32),
+		-1);
 	assert_int_equal(wg_crypto_aead_open(back, key, 0, out, 15, ad, 32), -1);
 	/* the handshake's empty payload: a bare tag */
 	wg_crypto_aead_seal(out, key, 0, NULL, 0, ad, 32);

@@ -22,7 +22,7 @@
 #include "netaddr.h"
 
 #define SEC 1000000000ULL
-#define MS 1000000ULL
+#define MS  1000000ULL
 
 enum {
 	MAX_DELIVERIES = 80,
@@ -225,7 +225,8 @@ test_handshakes(void **state)
 			wg_peer_expire_current_keypairs(i->peer);
 			fake_env_advance_ms(&net->env, 100);
 			handshake_with_data(i, r);
-			assert_int_equal(wg_device_stats(r->dev)->sessions_confirmed, confirmed + 1);
+			assert_int_equal(wg_device_stats(r->dev)->sessions_confirmed,
+					 confirmed + 1);
 		}
 	}
 	assert_int_equal(wg_device_stats(net->a.dev)->initiations_sent, 2);
@@ -342,15 +343,23 @@ test_wrong_lengths_and_types(void **state)
 		size_t len;
 		enum wg_drop_reason reason;
 	} cases[] = {
-		{ { 1, 0, 0, 0 }, 147, WG_DROP_BAD_LENGTH },   { { 1, 0, 0, 0 }, 149, WG_DROP_BAD_LENGTH },
-		{ { 1, 0, 0, 0 }, 32, WG_DROP_BAD_LENGTH },    { { 2, 0, 0, 0 }, 91, WG_DROP_BAD_LENGTH },
-		{ { 2, 0, 0, 0 }, 93, WG_DROP_BAD_LENGTH },    { { 3, 0, 0, 0 }, 63, WG_DROP_BAD_LENGTH },
-		{ { 3, 0, 0, 0 }, 65, WG_DROP_BAD_LENGTH },    { { 4, 0, 0, 0 }, 31, WG_DROP_BAD_LENGTH },
-		{ { 4, 0, 0, 0 }, 4, WG_DROP_BAD_LENGTH },     { { 0, 0, 0, 0 }, 148, WG_DROP_NOT_WIREGUARD },
-		{ { 5, 0, 0, 0 }, 148, WG_DROP_NOT_WIREGUARD }, { { 1, 1, 0, 0 }, 148, WG_DROP_NOT_WIREGUARD },
-		{ { 2, 0, 1, 0 }, 92, WG_DROP_NOT_WIREGUARD },  { { 4, 0, 0, 1 }, 64, WG_DROP_NOT_WIREGUARD },
+		{ { 1, 0, 0, 0 }, 147, WG_DROP_BAD_LENGTH },
+		{ { 1, 0, 0, 0 }, 149, WG_DROP_BAD_LENGTH },
+		{ { 1, 0, 0, 0 }, 32, WG_DROP_BAD_LENGTH },
+		{ { 2, 0, 0, 0 }, 91, WG_DROP_BAD_LENGTH },
+		{ { 2, 0, 0, 0 }, 93, WG_DROP_BAD_LENGTH },
+		{ { 3, 0, 0, 0 }, 63, WG_DROP_BAD_LENGTH },
+		{ { 3, 0, 0, 0 }, 65, WG_DROP_BAD_LENGTH },
+		{ { 4, 0, 0, 0 }, 31, WG_DROP_BAD_LENGTH },
+		{ { 4, 0, 0, 0 }, 4, WG_DROP_BAD_LENGTH },
+		{ { 0, 0, 0, 0 }, 148, WG_DROP_NOT_WIREGUARD },
+		{ { 5, 0, 0, 0 }, 148, WG_DROP_NOT_WIREGUARD },
+		{ { 1, 1, 0, 0 }, 148, WG_DROP_NOT_WIREGUARD },
+		{ { 2, 0, 1, 0 }, 92, WG_DROP_NOT_WIREGUARD },
+		{ { 4, 0, 0, 1 }, 64, WG_DROP_NOT_WIREGUARD },
 		{ { 0xff, 0xff, 0xff, 0xff }, 64, WG_DROP_NOT_WIREGUARD },
-		{ { 1, 0, 0, 0 }, 3, WG_DROP_NOT_WIREGUARD },  { { 0, 0, 0, 0 }, 0, WG_DROP_NOT_WIREGUARD },
+		{ { 1, 0, 0, 0 }, 3, WG_DROP_NOT_WIREGUARD },
+		{ { 0, 0, 0, 0 }, 0, WG_DROP_NOT_WIREGUARD },
 	};
 	struct net *net = *state;
 	uint8_t buf[BUF_SIZE] = { 0 };
@@ -600,7 +609,8 @@ test_hostile_transport(void **state)
 	expect_data(&(struct delivery){ .result = result }, "replay me");
 	expect_drop(&net->b, msg.buf, msg.len, &net->a, WG_DROP_REPLAY);
 	/* plaintext that is no IP packet, and an IPv4 header claiming more than there is */
-	assert_int_equal(wg_device_send(net->a.dev, net->a.peer, (const uint8_t *)"garbage!", 8), 0);
+	assert_int_equal(wg_device_send(net->a.dev, net->a.peer, (const uint8_t *)"garbage!", 8),
+			 0);
 	assert_int_equal(pump(&net->a, &net->b), 1);
 	assert_int_equal(deliveries[0].result.drop_reason, WG_DROP_BAD_INNER_PACKET);
 	ipv4_packet(buf, "short");
@@ -693,7 +703,8 @@ test_peers(void **state)
 		randombytes_buf(keys[i], 32);
 		assert_non_null(wg_device_add_peer(net->a.dev, keys[i]));
 	}
-	assert_null(wg_device_add_peer(net->a.dev, (const uint8_t *)"another key of 32 bytes........."));
+	assert_null(wg_device_add_peer(net->a.dev,
+				       (const uint8_t *)"another key of 32 bytes........."));
 	assert_int_equal(wg_device_peer_count(net->a.dev), 8);
 	for (n = 0, p = wg_device_next_peer(net->a.dev, NULL); p != NULL;
 	     p = wg_device_next_peer(net->a.dev, p))
@@ -712,6 +723,29 @@ test_peers(void **state)
 	assert_int_equal(wg_device_set_private_key(net->a.dev, NULL), 0);
 	assert_null(wg_device_public_key(net->a.dev));
 	net->a.peer = NULL;
+}
+
+static void
+test_private_key_changes(void **state)
+{
+	struct net *net = *state;
+	uint8_t other[32];
+	uint8_t types[8];
+
+	handshake_with_data(&net->a, &net->b);
+	/* the same key again (unclamped bits differ) keeps the session */
+	net->a.private_key[0] |= 7;
+	assert_int_equal(wg_device_set_private_key(net->a.dev, net->a.private_key), 0);
+	send_text(&net->a, "still here");
+	assert_int_equal(pump(&net->a, &net->b), 1);
+	expect_data(&deliveries[0], "still here");
+	/* a new key: the sessions made with the old one stop sending, a handshake follows */
+	randombytes_buf(other, sizeof(other));
+	assert_int_equal(wg_device_set_private_key(net->a.dev, other), 0);
+	fake_env_advance_ns(&net->env, 5 * SEC);
+	send_text(&net->a, "new key");
+	assert_int_equal(drain(&net->a, types, 8), 1);
+	assert_int_equal(types[0], WG_MSG_INITIATION);
 }
 
 /* ---- Timer rules through the device ---- */
@@ -941,11 +975,13 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ratelimited_under_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_lengths_and_types, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_initiations, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hostile_responses_and_cookies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_responses_and_cookies, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_transport, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_send_side_drops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outbox_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_private_key_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_responder_waits_for_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_passive_keepalive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_handshake_after_silence, setup, teardown),

@@ -208,10 +208,10 @@ handshake(struct side *i, struct side *r)
 	/* the handshake state is gone on both sides, every secret wiped */
 	assert_int_equal(i->remote.handshake.state, NOISE_HANDSHAKE_ZEROED);
 	assert_int_equal(r->remote.handshake.state, NOISE_HANDSHAKE_ZEROED);
-	assert_true(sodium_is_zero((const uint8_t *)&i->remote.handshake,
-				   sizeof(i->remote.handshake)));
-	assert_true(sodium_is_zero((const uint8_t *)&r->remote.handshake,
-				   sizeof(r->remote.handshake)));
+	assert_true(
+		sodium_is_zero((const uint8_t *)&i->remote.handshake, sizeof(i->remote.handshake)));
+	assert_true(
+		sodium_is_zero((const uint8_t *)&r->remote.handshake, sizeof(r->remote.handshake)));
 }
 
 /* One data packet from s to d on s's send keypair and d's keypair kp_d. */
@@ -465,8 +465,9 @@ test_unknown_peer_and_corruption(void **state)
 
 	/* an identity B does not know */
 	side_init(&stranger, &p->env);
-	assert_int_equal(noise_remote_init(&stranger.remote, &stranger.local, p->b.public_key, NULL),
-			 NOISE_OK);
+	assert_int_equal(
+		noise_remote_init(&stranger.remote, &stranger.local, p->b.public_key, NULL),
+		NOISE_OK);
 	assert_int_equal(noise_create_initiation(&stranger.remote, &init), NOISE_OK);
 	assert_int_equal(noise_consume_initiation(&p->b.local, &init, &found), NOISE_UNKNOWN_PEER);
 	side_fini(&stranger);
@@ -551,12 +552,45 @@ test_expire_current(void **state)
 }
 
 static void
+test_key_lifetimes(void **state)
+{
+	static const uint8_t key[32] = { 1 };
+	const uint64_t sec = 1000000000ULL, birth = 50 * sec;
+	struct wg_keypair *kp = noise_keypair_alloc();
+
+	(void)state;
+	assert_non_null(kp);
+	/* initiator: rekey soon at 120 s on send and 165 s on receive, expired at 180 s */
+	wg_keypair_init(kp, key, key, 1, 2, true, birth);
+	assert_int_equal(noise_keypair_check_send(kp, birth + 120 * sec - 1), NOISE_OK);
+	assert_int_equal(noise_keypair_check_send(kp, birth + 120 * sec), NOISE_REKEY_SOON);
+	assert_int_equal(noise_keypair_check_receive(kp, birth + 165 * sec - 1), NOISE_OK);
+	assert_int_equal(noise_keypair_check_receive(kp, birth + 165 * sec), NOISE_REKEY_SOON);
+	assert_int_equal(noise_keypair_check_send(kp, birth + 180 * sec), NOISE_KEYPAIR_EXPIRED);
+	assert_int_equal(noise_keypair_check_receive(kp, birth + 180 * sec), NOISE_KEYPAIR_EXPIRED);
+	/* responder: never by age before 180 s */
+	wg_keypair_init(kp, key, key, 1, 2, false, birth);
+	assert_int_equal(noise_keypair_check_send(kp, birth + 179 * sec), NOISE_OK);
+	assert_int_equal(noise_keypair_check_receive(kp, birth + 179 * sec), NOISE_OK);
+	/* by message count, anyone */
+	atomic_store(&kp->send_counter, WG_REKEY_AFTER_MESSAGES);
+	assert_int_equal(noise_keypair_check_send(kp, birth), NOISE_OK);
+	atomic_store(&kp->send_counter, WG_REKEY_AFTER_MESSAGES + 1);
+	assert_int_equal(noise_keypair_check_send(kp, birth), NOISE_REKEY_SOON);
+	atomic_store(&kp->send_counter, WG_REJECT_AFTER_MESSAGES);
+	assert_int_equal(noise_keypair_check_send(kp, birth), NOISE_KEYPAIR_EXPIRED);
+	wg_keypair_wipe(kp);
+	noise_keypair_free(kp);
+}
+
+static void
 test_result_names(void **state)
 {
 	(void)state;
 	assert_string_equal(noise_result_name(NOISE_REPLAY), "replay");
 	assert_string_equal(noise_result_name(NOISE_SESSION_CONFIRMED), "session_confirmed");
 	assert_string_equal(noise_result_name(NOISE_LOW_ORDER), "low_order");
+	assert_string_equal(noise_result_name(NOISE_REKEY_SOON), "rekey_soon");
 }
 
 int
@@ -573,6 +607,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_wrong_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expire_current, setup, teardown),
+		cmocka_unit_test(test_key_lifetimes),
 		cmocka_unit_test(test_result_names),
 	};
 

@@ -16,7 +16,7 @@
 #include "timers.h"
 
 #define SEC 1000000000ULL
-#define MS 1000000ULL
+#define MS  1000000ULL
 
 struct fixture {
 	struct fake_env env;
@@ -109,7 +109,8 @@ test_give_up_after_20_tries(void **state)
 	assert_int_equal(tries, 20);
 	gave_up_at = f->env.monotonic_ns;
 	/* 20 intervals of 5..5.334 s */
-	assert_true(gave_up_at - start >= 100 * SEC && gave_up_at - start < 100 * SEC + 20 * 334 * MS);
+	assert_true(gave_up_at - start >= 100 * SEC &&
+		    gave_up_at - start < 100 * SEC + 20 * 334 * MS);
 	assert_true(timers_next_deadline(&f->t) == gave_up_at + 540 * SEC);
 	assert_int_equal(run_at(f, gave_up_at + 540 * SEC), WG_TIMER_ZERO_KEYS);
 }
@@ -215,8 +216,9 @@ test_initiation_rate_limit(void **state)
 	assert_false(timers_initiation_allowed(&f->t, false));
 }
 
+/* The once-per-handshake gate of the 165 s rule; the age rules are noise's (test_noise.c). */
 static void
-test_rekey_rules(void **state)
+test_rekey_on_receive(void **state)
 {
 	struct fixture *f = *state;
 	static const uint8_t key[32] = { 1 };
@@ -224,12 +226,8 @@ test_rekey_rules(void **state)
 	uint64_t birth = f->env.monotonic_ns;
 
 	assert_non_null(kp);
-	assert_false(timers_rekey_on_send(NULL, birth));
-	/* initiator: by age on send (120 s) */
+	assert_false(timers_rekey_on_receive(&f->t, NULL));
 	wg_keypair_init(kp, key, key, 1, 2, true, birth);
-	assert_false(timers_rekey_on_send(kp, birth + 120 * SEC - 1));
-	assert_true(timers_rekey_on_send(kp, birth + 120 * SEC));
-	/* and on receive at 165 s, once until the next handshake completes */
 	fake_env_advance_ns(&f->env, 165 * SEC - 1);
 	assert_false(timers_rekey_on_receive(&f->t, kp));
 	fake_env_advance_ns(&f->env, 1);
@@ -237,15 +235,10 @@ test_rekey_rules(void **state)
 	assert_false(timers_rekey_on_receive(&f->t, kp));
 	timers_handshake_complete(&f->t);
 	assert_true(timers_rekey_on_receive(&f->t, kp));
-	/* responder: never by age, by message count like anyone */
+	/* a responder's keypair never asks */
 	wg_keypair_init(kp, key, key, 1, 2, false, birth);
 	timers_handshake_complete(&f->t);
-	assert_false(timers_rekey_on_send(kp, birth + 179 * SEC));
 	assert_false(timers_rekey_on_receive(&f->t, kp));
-	atomic_store(&kp->send_counter, WG_REKEY_AFTER_MESSAGES);
-	assert_false(timers_rekey_on_send(kp, birth));
-	atomic_store(&kp->send_counter, WG_REKEY_AFTER_MESSAGES + 1);
-	assert_true(timers_rekey_on_send(kp, birth));
 	free(kp);
 }
 
@@ -255,8 +248,8 @@ test_next_deadline_is_earliest(void **state)
 	struct fixture *f = *state;
 	uint64_t start = f->env.monotonic_ns;
 
-	timers_session_derived(&f->t);   /* +540 s */
-	timers_data_received(&f->t);     /* +10 s */
+	timers_session_derived(&f->t);     /* +540 s */
+	timers_data_received(&f->t);       /* +10 s */
 	timers_handshake_initiated(&f->t); /* +5 s + jitter */
 	assert_true(timers_next_deadline(&f->t) < start + 6 * SEC);
 	timers_handshake_complete(&f->t);
@@ -281,7 +274,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_zero_keys_after_540s, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_persistent_keepalive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_initiation_rate_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rekey_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rekey_on_receive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_next_deadline_is_earliest, setup, teardown),
 	};
 
