@@ -49,7 +49,9 @@ bool netprefix_contains(const struct netprefix *p, const struct netaddr *a);
 /* true when no bit beyond len is set */
 bool netprefix_is_canonical(const struct netprefix *p);
 
-/* Conversions to and from the socket API. */
+/* Conversions to and from the socket API. An IPv4-mapped IPv6 source (::ffff:a.b.c.d, as a
+ * dual-stack socket reports IPv4 peers) comes back as AF_INET. to_sockaddr returns 0 for an
+ * unset address. */
 socklen_t netendpoint_to_sockaddr(const struct netendpoint *e, struct sockaddr_storage *ss);
 int netendpoint_from_sockaddr(const struct sockaddr *sa, socklen_t len, struct netendpoint *e);
 
