@@ -337,6 +337,8 @@ queue_control(struct server *s, struct conn *c, const void *data, size_t len)
 	return true;
 }
 
+static int conn_flush(struct server *s, struct conn *c);
+
 static void
 queue_packet(struct server *s, struct conn *dst, struct queued_frame *f)
 {
@@ -348,8 +350,12 @@ queue_packet(struct server *s, struct conn *dst, struct queued_frame *f)
 			return;
 		}
 	}
+	if (dst->ring_count == DERPER_QUEUE_PACKETS && !dst->closed && dst->state == CONN_CONNECTED)
+		/* Before dropping, write what the socket takes now: a reader that keeps up loses
+		 * nothing to bursts. An error here is found again (and closes) in run_dirty. */
+		conn_flush(s, dst);
 	if (dst->ring_count == DERPER_QUEUE_PACKETS) {
-		/* Full: the oldest packet goes, the newest is kept (fresher for the peer). */
+		/* Still full: the oldest packet goes, the newest is kept (fresher for the peer). */
 		free(dst->ring[dst->ring_head]);
 		dst->ring[dst->ring_head] = NULL;
 		dst->ring_head = (uint8_t)((dst->ring_head + 1) % DERPER_QUEUE_PACKETS);
