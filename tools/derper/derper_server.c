@@ -10,6 +10,7 @@
  * A sweep every SWEEP_MS checks deadlines (login steps, write stalls, keepalives) and trims.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -984,6 +985,11 @@ sweep(struct server *s)
 			continue; /* the last connection moved into slot i */
 		}
 		if (c->stall_since_ms != 0 && s->now - c->stall_since_ms >= s->cfg->write_timeout_ms) {
+			struct linger abort_close = {.l_onoff = 1, .l_linger = 0};
+
+			/* Reset rather than close: a FIN would wait forever behind the unread data
+			 * and the kernel would keep the socket's buffers. */
+			setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &abort_close, sizeof(abort_close));
 			s->stats.timeouts_write++;
 			conn_close(s, c, "write stalled");
 			continue;
@@ -1057,8 +1063,10 @@ signal_event(struct server *s)
 	struct signalfd_siginfo si;
 
 	while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGUSR1)
+		if (si.ssi_signo == SIGUSR1) {
+			malloc_trim(0);
 			log_stats(s);
+		}
 		else
 			s->stop = true;
 	}
@@ -1127,7 +1135,6 @@ setup(struct server *s)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
 	s->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (s->sigfd < 0 || epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->sigfd, &ev) < 0) {
 		log_warn("signalfd: %s", strerror(errno));

@@ -50,8 +50,16 @@ main(int argc, char **argv)
 	uint8_t private_key[DERP_KEY_LEN], public_key[DERP_KEY_LEN];
 	struct derper_stun *stun = NULL;
 	SSL_CTX *tls;
+	sigset_t mask;
 	int rc;
 
+	/* Blocked from the start (the loop reads them from a signalfd): a SIGUSR1 or SIGTERM
+	 * arriving during setup must not kill the process. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
 	log_set_program("exitgate-derper");
 	rc = derper_config_load(&cfg, argc, argv);
 	if (rc != 0)
