@@ -4,6 +4,8 @@
  * the reference for every key). A loaded config is immutable and self-contained: it owns every
  * string and array it points to and is released with config_free(). Reload builds a new config
  * and swaps it in only when it loaded without error, so a running node keeps its old one.
+ * After a load every string is set (defaults filled in: a peer without a name is "peer<N>", a
+ * region without a name takes its code); only the *_file paths are NULL when not used.
  */
 #ifndef EXITGATE_CONFIG_H
 #define EXITGATE_CONFIG_H
@@ -142,6 +144,7 @@ struct config_peer {
 	uint8_t public_key[KEY_LEN];
 	bool has_preshared_key;
 	uint8_t preshared_key[KEY_LEN];
+	char *preshared_key_file; /* NULL when the key was inline or absent */
 	struct netprefix *allowed_ips;
 	size_t allowed_ip_count;
 	bool has_endpoint;
@@ -180,6 +183,10 @@ struct config *config_load_file(const char *path, char *error, size_t error_size
 struct config *config_load_buffer(const char *name, const char *text, size_t length,
 				  char *error, size_t error_size);
 void config_free(struct config *config);
+
+/* true when both configs hold the same settings (every key of the schema, secrets included;
+ * source_path is not compared). A reload that changes nothing can be told apart this way. */
+bool config_equal(const struct config *a, const struct config *b);
 
 /* Write the normalised config (every default filled, schema order) as YAML. Private and
  * preshared keys are printed as "(hidden)" unless show_secrets. */

@@ -155,7 +155,10 @@ netprefix_parse(const char *text, struct netprefix *out, const char **why)
 		return -1;
 	}
 	if (n == -2 || len > family_bits(p.addr.family)) {
-		*why = p.addr.family == AF_INET ? "prefix length over 32" : "prefix length over 128";
+		if (p.addr.family == AF_INET)
+			*why = "prefix length over 32";
+		else
+			*why = "prefix length over 128";
 		return -1;
 	}
 	p.len = (uint8_t)len;
@@ -163,8 +166,8 @@ netprefix_parse(const char *text, struct netprefix *out, const char **why)
 	return 0;
 }
 
-static int
-parse_port(const char *text, uint16_t *port, const char **why)
+int
+netport_parse(const char *text, uint16_t *port, const char **why)
 {
 	uint32_t value;
 	int n = parse_decimal(text, 5, &value);
@@ -234,7 +237,7 @@ netendpoint_parse(const char *text, struct netendpoint *out, const char **why)
 		*why = "brackets are for IPv6 addresses only";
 		return -1;
 	}
-	if (parse_port(port_text, &e.port, why) < 0)
+	if (netport_parse(port_text, &e.port, why) < 0)
 		return -1;
 	*out = e;
 	return 0;

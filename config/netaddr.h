@@ -35,6 +35,8 @@ struct netendpoint {
 int netaddr_parse(const char *text, struct netaddr *out, const char **why);
 int netprefix_parse(const char *text, struct netprefix *out, const char **why);
 int netendpoint_parse(const char *text, struct netendpoint *out, const char **why);
+/* A port number 1..65535 in decimal (no sign, no leading zero). */
+int netport_parse(const char *text, uint16_t *port, const char **why);
 
 /* Formatters write a NUL-terminated string of at most NETADDR_TEXT_MAX bytes and return buf. */
 char *netaddr_format(const struct netaddr *a, char *buf, size_t size);

@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <rte_ethdev.h>
+
+#include "ctl.h"
+#include "log.h"
+#include "neighbor.h"
+#include "wg_node.h"
+#include "worker.h"
+
+static const char *const control_counter_names[] = {
+#define CONTROL_COUNTER_NAME(name, text) #name,
+	CONTROL_COUNTERS(CONTROL_COUNTER_NAME)
+#undef CONTROL_COUNTER_NAME
+};
+
+size_t
+ctl_frame(const char *data, size_t len)
+{
+	const char *nl = memchr(data, '\n', len);
+
+	return nl == NULL ? 0 : (size_t)(nl - data) + 1;
+}
+
+static void
+worker_stats(struct node *node, struct strbuf *out, bool json)
+{
+	const struct dataplane *dp = node->dp;
+
+	if (json)
+		strbuf_puts(out, "\"workers\":[");
+	for (unsigned int i = 0; i < dp->worker_count; i++) {
+		const struct worker *w = dp->workers[i];
+		bool first = true;
+
+		if (json) {
+			strbuf_printf(out, "%s{\"worker\":%u,\"lcore\":%u,\"counters\":{", i ? "," : "",
+				      i, w->lcore);
+		} else {
+			strbuf_printf(out, "worker %u (lcore %u)\n", i, w->lcore);
+		}
+		for (int c = 0; c < WORKER_COUNTER_COUNT; c++) {
+			uint64_t v = counter_read(&w->counters.value[c]);
+
+			if (json)
+				strbuf_printf(out, "%s\"%s\":%llu", c ? "," : "",
+					      worker_counter_name((enum worker_counter)c),
+					      (unsigned long long)v);
+			else if (v != 0)
+				strbuf_printf(out, "  %-22s %llu\n",
+					      worker_counter_name((enum worker_counter)c),
+					      (unsigned long long)v);
+		}
+		if (json)
+			strbuf_puts(out, "},\"drops\":{");
+		for (int d = 0; d < DROP_REASON_COUNT; d++) {
+			uint64_t v = counter_read(&w->counters.drop[d]);
+
+			if (json) {
+				strbuf_printf(out, "%s\"%s\":%llu", first ? "" : ",",
+					      drop_reason_name((enum drop_reason)d),
+					      (unsigned long long)v);
+				first = false;
+			} else if (v != 0) {
+				strbuf_printf(out, "  drop %-26s %llu  (%s)\n",
+					      drop_reason_name((enum drop_reason)d),
+					      (unsigned long long)v,
+					      drop_reason_text((enum drop_reason)d));
+			}
+		}
+		if (json)
+			strbuf_puts(out, "}}");
+	}
+	if (json)
+		strbuf_puts(out, "]");
+}
+
+static void
+port_stats(struct node *node, struct strbuf *out, bool json)
+{
+	bool first = true;
+
+	if (json)
+		strbuf_puts(out, ",\"ports\":[");
+	for (int role = 0; role < CONFIG_PORT_ROLES; role++) {
+		const struct dp_port *port = &node->dp->ports[role];
+		struct rte_eth_stats st;
+
+		if (!port->present || rte_eth_stats_get(port->eth_port, &st) != 0)
+			continue;
+		if (json) {
+			strbuf_printf(out,
+				      "%s{\"role\":\"%s\",\"name\":\"%s\",\"rx_packets\":%llu,"
+				      "\"tx_packets\":%llu,\"rx_bytes\":%llu,\"tx_bytes\":%llu,"
+				      "\"rx_missed\":%llu,\"rx_errors\":%llu,\"tx_errors\":%llu}",
+				      first ? "" : ",", config_port_role_name(role), port->name,
+				      (unsigned long long)st.ipackets, (unsigned long long)st.opackets,
+				      (unsigned long long)st.ibytes, (unsigned long long)st.obytes,
+				      (unsigned long long)st.imissed, (unsigned long long)st.ierrors,
+				      (unsigned long long)st.oerrors);
+			first = false;
+		} else {
+			strbuf_printf(out,
+				      "port %s: rx %llu packets %llu bytes, tx %llu packets %llu "
+				      "bytes, missed %llu, rx errors %llu, tx errors %llu\n",
+				      port->name, (unsigned long long)st.ipackets,
+				      (unsigned long long)st.ibytes, (unsigned long long)st.opackets,
+				      (unsigned long long)st.obytes, (unsigned long long)st.imissed,
+				      (unsigned long long)st.ierrors, (unsigned long long)st.oerrors);
+		}
+	}
+	if (json)
+		strbuf_puts(out, "]");
+}
+
+static void
+control_stats(struct node *node, struct strbuf *out, bool json)
+{
+	if (json)
+		strbuf_puts(out, ",\"control\":{");
+	else
+		strbuf_puts(out, "control plane\n");
+	for (int c = 0; c < CONTROL_COUNTER_COUNT; c++) {
+		if (json)
+			strbuf_printf(out, "%s\"%s\":%llu", c ? "," : "", control_counter_names[c],
+				      (unsigned long long)node->counters[c]);
+		else if (node->counters[c] != 0)
+			strbuf_printf(out, "  %-22s %llu\n", control_counter_names[c],
+				      (unsigned long long)node->counters[c]);
+	}
+	if (json)
+		strbuf_puts(out, "}");
+}
+
+static void
+verb_stats(struct node *node, struct strbuf *out, bool json)
+{
+	if (json)
+		strbuf_puts(out, "{");
+	worker_stats(node, out, json);
+	port_stats(node, out, json);
+	control_stats(node, out, json);
+	wg_node_stats(node->wg, out, json);
+	strbuf_puts(out, json ? "}\n" : "");
+}
+
+static void
+verb_status(struct node *node, struct strbuf *out, bool json)
+{
+	const struct config *c = node->config;
+	uint64_t up_s = (loop_now() - node->started_ns) / 1000000000ull;
+	bool first = true;
+
+	if (json)
+		strbuf_printf(out, "{\"interface\":\"%s\",\"listen_port\":%u,\"uptime_s\":%llu,"
+				   "\"workers\":%u,\"ports\":[",
+			      c->node.interface, c->node.listen_port, (unsigned long long)up_s,
+			      node->dp->worker_count);
+	else
+		strbuf_printf(out, "interface %s, listen port %u, up %llus, %u worker%s\n",
+			      c->node.interface, c->node.listen_port, (unsigned long long)up_s,
+			      node->dp->worker_count, node->dp->worker_count == 1 ? "" : "s");
+	for (int role = 0; role < CONFIG_PORT_ROLES; role++) {
+		const struct dp_port *port = &node->dp->ports[role];
+		struct rte_eth_link link;
+		char mac[RTE_ETHER_ADDR_FMT_SIZE], addr[NETADDR_TEXT_MAX];
+
+		if (!port->present)
+			continue;
+		rte_eth_link_get_nowait(port->eth_port, &link);
+		rte_ether_format_addr(mac, sizeof(mac), &port->mac);
+		if (json) {
+			strbuf_printf(out, "%s{\"role\":\"%s\",\"name\":\"%s\",\"mac\":\"%s\","
+					   "\"link\":%s,\"addresses\":[",
+				      first ? "" : ",", config_port_role_name(role), port->name, mac,
+				      link.link_status ? "true" : "false");
+			for (unsigned int i = 0; i < port->address_count; i++)
+				strbuf_printf(out, "%s\"%s\"", i ? "," : "",
+					      netprefix_format(&port->addresses[i], addr, sizeof(addr)));
+			strbuf_printf(out, "],\"kernel_tap\":%s}", port->has_tap ? "true" : "false");
+			first = false;
+		} else {
+			strbuf_printf(out, "port %s: %s, link %s, mac %s", config_port_role_name(role),
+				      port->name, link.link_status ? "up" : "down", mac);
+			for (unsigned int i = 0; i < port->address_count; i++)
+				strbuf_printf(out, ", %s",
+					      netprefix_format(&port->addresses[i], addr, sizeof(addr)));
+			strbuf_printf(out, "%s\n", port->has_tap ? ", kernel TAP" : "");
+		}
+	}
+	if (json)
+		strbuf_puts(out, "],");
+	wg_node_status(node->wg, out, json);
+	strbuf_puts(out, json ? "}\n" : "");
+}
+
+struct neighbor_print {
+	struct strbuf *out;
+	bool json;
+	bool first;
+};
+
+static int
+neighbor_print_one(const struct neighbor_info *info, void *arg)
+{
+	struct neighbor_print *p = arg;
+	char mac[RTE_ETHER_ADDR_FMT_SIZE], addr[NETADDR_TEXT_MAX];
+
+	rte_ether_format_addr(mac, sizeof(mac), &info->mac);
+	netaddr_format(&info->addr, addr, sizeof(addr));
+	if (p->json)
+		strbuf_printf(p->out, "%s{\"port\":\"%s\",\"address\":\"%s\",\"mac\":\"%s\","
+				      "\"state\":\"%s\",\"age_ms\":%llu,\"queued\":%u}",
+			      p->first ? "" : ",", config_port_role_name(info->role), addr, mac,
+			      info->state, (unsigned long long)info->age_ms, info->queued);
+	else
+		strbuf_printf(p->out, "%-7s %-40s %s %-10s %llums queued %u\n",
+			      config_port_role_name(info->role), addr, mac, info->state,
+			      (unsigned long long)info->age_ms, info->queued);
+	p->first = false;
+	return 0;
+}
+
+static void
+verb_neighbors(struct node *node, struct strbuf *out, bool json)
+{
+	struct neighbor_print p = {out, json, true};
+
+	if (json)
+		strbuf_puts(out, "{\"neighbors\":[");
+	neighbor_walk(node->dp->neighbors, loop_now(), neighbor_print_one, &p);
+	if (json)
+		strbuf_puts(out, "]}\n");
+}
+
+bool
+ctl_handle(void *arg, const char *request, size_t len, struct strbuf *out)
+{
+	struct node *node = arg;
+	char line[CTL_REQUEST_MAX], *verb, *save = NULL, *opt;
+	bool json = false;
+
+	if (len == 0 || len > sizeof(line) || memchr(request, '\0', len) != NULL) {
+		strbuf_puts(out, "ERR malformed request\n");
+		return false;
+	}
+	memcpy(line, request, len - 1);
+	line[len - 1] = '\0';
+	verb = strtok_r(line, " \t\r", &save);
+	while ((opt = strtok_r(NULL, " \t\r", &save)) != NULL) {
+		if (strcmp(opt, "--json") != 0) {
+			strbuf_printf(out, "ERR unknown option %.64s\n", opt);
+			return false;
+		}
+		json = true;
+	}
+	if (verb == NULL) {
+		strbuf_puts(out, "ERR empty request\n");
+	} else if (strcmp(verb, "status") == 0) {
+		strbuf_puts(out, "OK\n");
+		verb_status(node, out, json);
+	} else if (strcmp(verb, "stats") == 0) {
+		strbuf_puts(out, "OK\n");
+		verb_stats(node, out, json);
+	} else if (strcmp(verb, "neighbors") == 0) {
+		strbuf_puts(out, "OK\n");
+		verb_neighbors(node, out, json);
+	} else if (strcmp(verb, "reload") == 0) {
+		struct strbuf why;
+
+		strbuf_init(&why, 4096);
+		if (node_reload(node, &why) == 0)
+			strbuf_printf(out, "OK\nreloaded %s\n", node->config_path);
+		else
+			strbuf_printf(out, "ERR %s\n", why.data != NULL ? why.data : "reload failed");
+		strbuf_free(&why);
+	} else {
+		strbuf_printf(out, "ERR unknown verb %.64s (status, stats, neighbors, reload)\n", verb);
+	}
+	return false;
+}
+
+int
+ctl_open(struct node *node)
+{
+	const char *path = node->config->control.socket;
+	char dir[512];
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (mkdir(dirname(dir), 0755) != 0 && errno != EEXIST) {
+		log_error("control socket: mkdir %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	node->ctl = sockserver_open(node->loop, path, CTL_REQUEST_MAX, ctl_frame, ctl_handle, node);
+	return node->ctl == NULL ? -1 : 0;
+}
+
+void
+ctl_close(struct node *node)
+{
+	sockserver_close(node->ctl);
+	node->ctl = NULL;
+}

@@ -1,0 +1,820 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_mbuf.h>
+#include <sodium.h>
+
+#include "device.h"
+#include "log.h"
+#include "peer.h"
+#include "wg_data.h"
+#include "wg_node.h"
+
+struct wg_node_peer {
+	struct wg_node *wn;
+	struct wg_peer *dev;
+	struct dp_peer *dp;
+	char *name;
+	struct netprefix *allowed_ips;
+	size_t allowed_ip_count;
+	uint16_t keepalive;
+	enum config_peer_path path;
+	bool has_config_endpoint; /* the endpoint the config names: a reload only moves a peer
+				     when this changes, never undoes roaming otherwise */
+	struct netendpoint config_endpoint;
+	uint64_t seen_rx_ns;
+	uint64_t seen_rx_data_ns;
+	uint64_t seen_tx_data_ns;
+	struct wg_node_peer *next;
+};
+
+struct wg_node {
+	struct node *node;
+	struct dataplane *dp;
+	struct wg_device *dev;
+	struct wg_device_datapath datapath;
+	struct wg_node_peer *peers;
+	size_t peer_count;
+	bool has_private_key;
+	uint8_t private_key[KEY_LEN];
+	uint32_t fwmark;
+	uint64_t next_sync_ns;
+};
+
+static struct dp_keypair *
+dp_keypair_of(struct wg_keypair *kp)
+{
+	/* wg_keypair is the first member of dp_keypair (dataplane/wg_data.h) */
+	return (struct dp_keypair *)kp;
+}
+
+/* ---- data path hooks: keypairs live in the data plane's objects ---- */
+
+static struct wg_keypair *
+hook_keypair_alloc(void *arg, struct wg_peer *peer)
+{
+	struct wg_node *wn = arg;
+	struct wg_node_peer *np = wg_peer_user(peer);
+	struct dp_keypair *kp = dp_keypair_alloc(wn->dp, np->dp);
+
+	return kp != NULL ? &kp->kp : NULL;
+}
+
+static void
+hook_keypair_publish(void *arg, struct wg_peer *peer, struct wg_keypair *kp)
+{
+	struct wg_node *wn = arg;
+
+	(void)peer;
+	if (dp_keypair_publish(wn->dp, dp_keypair_of(kp)) != 0)
+		log_warn("wg: index table full: keypair %08x unreachable for workers",
+			 kp->local_index);
+}
+
+static void
+hook_keypair_retire(void *arg, struct wg_keypair *kp)
+{
+	struct wg_node *wn = arg;
+
+	dp_keypair_remove(wn->dp, dp_keypair_of(kp));
+}
+
+/* ---- publishing the device's decisions to the workers ---- */
+
+static void
+peer_sync(struct wg_node_peer *np)
+{
+	struct wg_keypair *kp = np->dev->remote.keypair_current;
+	struct dp_keypair *want = kp != NULL ? dp_keypair_of(kp) : NULL;
+	const struct dp_endpoint *ep = atomic_load(&np->dp->endpoint);
+
+	if (atomic_load_explicit(&np->dp->current, memory_order_relaxed) != want)
+		dp_peer_set_current(np->dp, want);
+	if (np->dev->has_endpoint && (ep == NULL || !netendpoint_equal(&ep->addr, &np->dev->endpoint)))
+		dp_peer_set_endpoint(np->wn->dp, np->dp, &np->dev->endpoint);
+}
+
+static void
+sync_all(struct wg_node *wn)
+{
+	for (struct wg_node_peer *np = wn->peers; np != NULL; np = np->next)
+		peer_sync(np);
+}
+
+static int
+publish_allowed_ips(struct wg_node *wn)
+{
+	struct allowedips_entry *entries;
+	size_t n = 0, total = 0;
+	int rc;
+
+	for (struct wg_node_peer *np = wn->peers; np != NULL; np = np->next)
+		total += np->allowed_ip_count;
+	entries = calloc(total ? total : 1, sizeof(*entries));
+	if (entries == NULL)
+		return -1;
+	for (struct wg_node_peer *np = wn->peers; np != NULL; np = np->next)
+		for (size_t i = 0; i < np->allowed_ip_count; i++)
+			entries[n++] = (struct allowedips_entry){np->allowed_ips[i], np->dp};
+	rc = dp_allowedips_publish(wn->dp, entries, n);
+	free(entries);
+	if (rc != 0)
+		log_warn("wg: allowed-IPs table: out of memory; keeping the previous one");
+	return rc;
+}
+
+/* ---- peers ---- */
+
+static struct wg_node_peer *
+peer_find(struct wg_node *wn, const uint8_t public_key[KEY_LEN])
+{
+	for (struct wg_node_peer *np = wn->peers; np != NULL; np = np->next)
+		if (sodium_memcmp(np->dp->public_key, public_key, KEY_LEN) == 0)
+			return np;
+	return NULL;
+}
+
+static struct wg_node_peer *
+peer_of_id(struct wg_node *wn, uint32_t id)
+{
+	struct dp_peer *dp = wg_data_peer(wn->dp, id);
+
+	for (struct wg_node_peer *np = wn->peers; dp != NULL && np != NULL; np = np->next)
+		if (np->dp == dp)
+			return np;
+	return NULL;
+}
+
+static struct wg_node_peer *
+peer_add(struct wg_node *wn, const uint8_t public_key[KEY_LEN], const char *name)
+{
+	struct wg_node_peer *np = calloc(1, sizeof(*np)), **tail;
+	char label[32];
+
+	if (np == NULL)
+		return NULL;
+	np->wn = wn;
+	if (name == NULL) {
+		char b64[KEY_BASE64_LEN + 1];
+
+		key_to_base64(b64, public_key);
+		snprintf(label, sizeof(label), "%.8s", b64);
+		name = label;
+	}
+	np->name = strdup(name);
+	np->dp = dp_peer_add(wn->dp, public_key);
+	if (np->name == NULL || np->dp == NULL)
+		goto fail;
+	np->dev = wg_device_add_peer(wn->dev, public_key);
+	if (np->dev == NULL)
+		goto fail;
+	wg_peer_set_user(np->dev, np);
+	for (tail = &wn->peers; *tail != NULL; tail = &(*tail)->next)
+		;
+	*tail = np;
+	wn->peer_count++;
+	return np;
+fail:
+	if (np->dp != NULL)
+		dp_peer_remove(wn->dp, np->dp);
+	free(np->name);
+	free(np);
+	return NULL;
+}
+
+static void
+peer_free(struct wg_node *wn, struct wg_node_peer *np)
+{
+	dp_peer_remove(wn->dp, np->dp);
+	free(np->allowed_ips);
+	free(np->name);
+	free(np);
+}
+
+static void
+peer_remove(struct wg_node *wn, struct wg_node_peer *np)
+{
+	struct wg_node_peer **pp;
+
+	for (pp = &wn->peers; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == np) {
+			*pp = np->next;
+			break;
+		}
+	}
+	wn->peer_count--;
+	/* the device retires the keypairs through the hooks before the peer goes */
+	wg_device_remove_peer(wn->dev, np->dev);
+	peer_free(wn, np);
+}
+
+static int
+peer_set_allowed_ips(struct wg_node_peer *np, const struct netprefix *ips, size_t n)
+{
+	struct netprefix *copy = NULL;
+
+	if (n != 0) {
+		copy = malloc(n * sizeof(*copy));
+		if (copy == NULL)
+			return -1;
+		memcpy(copy, ips, n * sizeof(*copy));
+	}
+	free(np->allowed_ips);
+	np->allowed_ips = copy;
+	np->allowed_ip_count = n;
+	return 0;
+}
+
+static void
+peer_set_endpoint(struct wg_node_peer *np, const struct netendpoint *ep)
+{
+	wg_peer_set_endpoint(np->dev, ep);
+	dp_peer_set_endpoint(np->wn->dp, np->dp, ep);
+}
+
+static void
+peer_set_keepalive(struct wg_node_peer *np, uint16_t keepalive)
+{
+	bool starting = keepalive != 0 && np->keepalive == 0;
+
+	np->keepalive = keepalive;
+	wg_peer_set_persistent_keepalive(np->dev, keepalive);
+	/* as WireGuard does: turning it on sends one at once, opening the path */
+	if (starting && np->dev->has_endpoint)
+		wg_device_send_keepalive(np->wn->dev, np->dev);
+}
+
+static void
+peer_set_path(struct wg_node_peer *np, enum config_peer_path path)
+{
+	np->path = path;
+	dp_peer_set_relay(np->dp, path == CONFIG_PATH_RELAY);
+}
+
+/* Fields of a configured peer, on a new or existing peer. */
+static int
+peer_apply_config(struct wg_node_peer *np, const struct config_peer *cp)
+{
+	if (strcmp(np->name, cp->name) != 0) {
+		char *name = strdup(cp->name);
+
+		if (name == NULL)
+			return -1;
+		free(np->name);
+		np->name = name;
+	}
+	wg_peer_set_psk(np->dev, cp->has_preshared_key ? cp->preshared_key : NULL);
+	if (cp->has_endpoint != np->has_config_endpoint ||
+	    (cp->has_endpoint && !netendpoint_equal(&cp->endpoint, &np->config_endpoint))) {
+		np->has_config_endpoint = cp->has_endpoint;
+		np->config_endpoint = cp->endpoint;
+		if (cp->has_endpoint)
+			peer_set_endpoint(np, &cp->endpoint);
+	}
+	peer_set_path(np, cp->path);
+	if (peer_set_allowed_ips(np, cp->allowed_ips, cp->allowed_ip_count) != 0)
+		return -1;
+	peer_set_keepalive(np, cp->persistent_keepalive);
+	return 0;
+}
+
+/* ---- life cycle ---- */
+
+struct wg_node *
+wg_node_create(struct node *node)
+{
+	const struct config *c = node->config;
+	struct wg_node *wn = calloc(1, sizeof(*wn));
+	struct wg_device_config dc = {0};
+
+	if (wn == NULL)
+		return NULL;
+	wn->node = node;
+	wn->dp = node->dp;
+	wn->datapath = (struct wg_device_datapath){
+		.arg = wn,
+		.keypair_alloc = hook_keypair_alloc,
+		.keypair_publish = hook_keypair_publish,
+		.keypair_retire = hook_keypair_retire,
+	};
+	dc.datapath = &wn->datapath;
+	/* room for every configured peer and as many again added at run time (UAPI) */
+	dc.max_peers = (uint32_t)(c->peer_count * 2 > 1024 ? c->peer_count * 2 : 1024);
+	if (dc.max_peers > DP_PEER_SLOTS)
+		dc.max_peers = DP_PEER_SLOTS;
+	dc.handshake_queue_capacity = c->dataplane.handshake_queue;
+	dc.mtu = (uint16_t)c->node.mtu;
+	wn->dev = wg_device_new(&dc);
+	if (wn->dev == NULL)
+		goto fail;
+	memcpy(wn->private_key, c->node.private_key, KEY_LEN);
+	wn->has_private_key = true;
+	if (wg_device_set_private_key(wn->dev, wn->private_key) != 0)
+		goto fail;
+	for (size_t i = 0; i < c->peer_count; i++) {
+		struct wg_node_peer *np = peer_add(wn, c->peers[i].public_key, c->peers[i].name);
+
+		if (np == NULL || peer_apply_config(np, &c->peers[i]) != 0) {
+			log_error("wg: peer %s: cannot add it (out of memory or peer limit)",
+				  c->peers[i].name);
+			goto fail;
+		}
+	}
+	if (publish_allowed_ips(wn) != 0)
+		goto fail;
+	sync_all(wn);
+	return wn;
+fail:
+	wg_node_destroy(wn);
+	return NULL;
+}
+
+void
+wg_node_destroy(struct wg_node *wn)
+{
+	struct wg_node_peer *np, *next;
+
+	if (wn == NULL)
+		return;
+	/* the device retires every keypair through the hooks; then the peers can go */
+	wg_device_free(wn->dev);
+	for (np = wn->peers; np != NULL; np = next) {
+		next = np->next;
+		peer_free(wn, np);
+	}
+	sodium_memzero(wn->private_key, sizeof(wn->private_key));
+	free(wn);
+}
+
+/* ---- upcalls ---- */
+
+void
+wg_node_handshake(struct wg_node *wn, struct rte_mbuf *m, uint32_t queue_depth)
+{
+	struct dp_meta *meta = dp_meta(m);
+	struct wg_rx_result result;
+
+	wg_device_set_handshake_queue_depth(wn->dev, queue_depth);
+	wg_device_receive_handshake(wn->dev, &meta->src, rte_pktmbuf_mtod(m, uint8_t *),
+				    rte_pktmbuf_data_len(m), &result);
+	if (result.peer != NULL)
+		peer_sync(wg_peer_user(result.peer));
+	rte_pktmbuf_free(m);
+}
+
+void
+wg_node_need_keypair(struct wg_node *wn, struct rte_mbuf *m)
+{
+	struct wg_node_peer *np = peer_of_id(wn, dp_meta(m)->peer_id);
+
+	if (np != NULL) {
+		/* staged in the device, which starts (or waits for) the handshake */
+		wg_device_send(wn->dev, np->dev, rte_pktmbuf_mtod(m, uint8_t *),
+			       rte_pktmbuf_data_len(m));
+		peer_sync(np);
+	}
+	rte_pktmbuf_free(m);
+}
+
+void
+wg_node_notice(struct wg_node *wn, struct rte_mbuf *m)
+{
+	struct dp_meta *meta = dp_meta(m);
+	struct wg_node_peer *np = peer_of_id(wn, meta->peer_id);
+
+	if (np != NULL) {
+		switch ((enum dp_notice)meta->flags) {
+		case DP_NOTICE_KEYPAIR_CONFIRMED:
+			wg_device_datapath_confirmed(wn->dev, meta->aux);
+			break;
+		case DP_NOTICE_REKEY:
+			wg_device_initiate(wn->dev, np->dev);
+			break;
+		case DP_NOTICE_ROAM:
+			wg_peer_set_endpoint(np->dev, &meta->src);
+			break;
+		}
+		peer_sync(np);
+	}
+	rte_pktmbuf_free(m);
+}
+
+void
+wg_node_flush(struct wg_node *wn)
+{
+	struct wg_outbound out;
+
+	while (wg_device_pop_output(wn->dev, &out)) {
+		struct wg_node_peer *np = out.peer != NULL ? wg_peer_user(out.peer) : NULL;
+		struct rte_mbuf *m = rte_pktmbuf_alloc(wn->dp->pool);
+		struct dp_meta *meta;
+		char *data;
+
+		if (m == NULL || (data = rte_pktmbuf_append(m, (uint16_t)out.len)) == NULL) {
+			rte_pktmbuf_free(m);
+			wn->node->counters[CC_downcalls_refused]++;
+			continue;
+		}
+		memcpy(data, out.data, out.len);
+		meta = dp_meta(m);
+		memset(meta, 0, sizeof(*meta));
+		if (np != NULL && np->path == CONFIG_PATH_RELAY) {
+			/* relayed peers get their handshakes over DERP too */
+			wn->node->counters[CC_relay_unavailable]++;
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		meta->kind = DP_DOWN_UDP;
+		meta->dst = out.to;
+		meta->port_role = CONFIG_PORT_PUBLIC;
+		/* one peer's messages keep their order on one worker */
+		node_down(wn->node, np != NULL ? (np->dp->id & DP_PEER_SLOT_MASK) : 0, m);
+	}
+}
+
+/* What the workers saw since the last look becomes timer events, in the order it happened. */
+static void
+peer_feed_timers(struct wg_node *wn, struct wg_node_peer *np)
+{
+	struct dp_peer_totals t;
+	bool received, sent;
+
+	dp_peer_totals(np->dp, &t);
+	received = t.last_rx_ns > np->seen_rx_ns;
+	sent = t.last_tx_data_ns > np->seen_tx_data_ns;
+	if (sent && (!received || t.last_tx_data_ns < t.last_rx_ns)) {
+		wg_device_datapath_sent(wn->dev, np->dev);
+		sent = false;
+	}
+	if (received)
+		wg_device_datapath_received(wn->dev, np->dev, t.last_rx_data_ns > np->seen_rx_data_ns);
+	if (sent)
+		wg_device_datapath_sent(wn->dev, np->dev);
+	np->seen_rx_ns = t.last_rx_ns;
+	np->seen_rx_data_ns = t.last_rx_data_ns;
+	np->seen_tx_data_ns = t.last_tx_data_ns;
+}
+
+uint64_t
+wg_node_tick(struct wg_node *wn, uint64_t now_ns)
+{
+	uint64_t next;
+
+	if (now_ns >= wn->next_sync_ns) {
+		for (struct wg_node_peer *np = wn->peers; np != NULL; np = np->next)
+			peer_feed_timers(wn, np);
+		wn->next_sync_ns = now_ns + WG_NODE_SYNC_INTERVAL_MS * 1000000ull;
+	}
+	if (wg_device_next_deadline(wn->dev) <= now_ns)
+		wg_device_run_timers(wn->dev);
+	sync_all(wn);
+	wg_node_flush(wn);
+	next = wg_device_next_deadline(wn->dev);
+	return next < wn->next_sync_ns ? next : wn->next_sync_ns;
+}
+
+/* ---- reload ---- */
+
+int
+wg_node_apply_config(struct wg_node *wn, const struct config *c, struct strbuf *why)
+{
+	const struct config *old = wn->node->config;
+	struct wg_node_peer *np, *next;
+
+	/* what cannot change under running workers: say so, apply the rest */
+	if (c->dataplane.workers != old->dataplane.workers ||
+	    memcmp(&c->ports, &old->ports, sizeof(c->ports)) != 0)
+		log_warn("reload: dataplane and ports changes take effect at the next restart");
+	if (sodium_memcmp(c->node.private_key, wn->private_key, KEY_LEN) != 0) {
+		if (wg_device_set_private_key(wn->dev, c->node.private_key) != 0) {
+			strbuf_puts(why, "node.private_key: gives no usable public key");
+			return -1;
+		}
+		memcpy(wn->private_key, c->node.private_key, KEY_LEN);
+		wn->has_private_key = true;
+	}
+	if (c->node.listen_port != wn->dp->listen_port)
+		__atomic_store_n(&wn->dp->listen_port, c->node.listen_port, __ATOMIC_RELEASE);
+	/* peers gone from the file go; the others are updated in place, so their tunnels stay */
+	for (np = wn->peers; np != NULL; np = next) {
+		next = np->next;
+		if (config_find_peer(c, np->dp->public_key) == NULL)
+			peer_remove(wn, np);
+	}
+	for (size_t i = 0; i < c->peer_count; i++) {
+		const struct config_peer *cp = &c->peers[i];
+
+		np = peer_find(wn, cp->public_key);
+		if (np == NULL)
+			np = peer_add(wn, cp->public_key, cp->name);
+		if (np == NULL || peer_apply_config(np, cp) != 0) {
+			strbuf_printf(why, "peers[%zu]: cannot add it (out of memory or peer limit)", i);
+			return -1;
+		}
+	}
+	publish_allowed_ips(wn);
+	sync_all(wn);
+	wg_node_flush(wn);
+	return 0;
+}
+
+/* ---- UAPI ---- */
+
+static uint64_t
+peer_rx_bytes(const struct wg_node_peer *np, const struct dp_peer_totals *t)
+{
+	/* handshakes the device received plus data the workers received */
+	return np->dev->stats.rx_bytes + t->rx_bytes;
+}
+
+static uint64_t
+peer_tx_bytes(const struct wg_node_peer *np, const struct dp_peer_totals *t)
+{
+	return np->dev->stats.tx_bytes + t->tx_bytes;
+}
+
+static bool
+key_is_zero(const uint8_t key[KEY_LEN])
+{
+	return sodium_is_zero(key, KEY_LEN);
+}
+
+void
+wg_node_uapi_get(struct wg_node *wn, struct strbuf *out)
+{
+	uapi_write_interface(out, wn->has_private_key ? wn->private_key : NULL,
+			     wn->dp->listen_port, wn->fwmark);
+	for (struct wg_node_peer *np = wn->peers; np != NULL; np = np->next) {
+		uint64_t hs = np->dev->timers.last_handshake_realtime_ns;
+		struct dp_peer_totals t;
+		struct uapi_peer_info info = {
+			.public_key = np->dp->public_key,
+			.preshared_key = key_is_zero(np->dev->remote.psk) ? NULL : np->dev->remote.psk,
+			.endpoint = np->dev->has_endpoint ? &np->dev->endpoint : NULL,
+			.last_handshake_sec = hs / 1000000000ull,
+			.last_handshake_nsec = hs % 1000000000ull,
+			.persistent_keepalive = np->keepalive,
+			.allowed_ips = np->allowed_ips,
+			.allowed_ip_count = np->allowed_ip_count,
+		};
+
+		dp_peer_totals(np->dp, &t);
+		info.rx_bytes = peer_rx_bytes(np, &t);
+		info.tx_bytes = peer_tx_bytes(np, &t);
+		uapi_write_peer(out, &info);
+	}
+}
+
+/* An allowed IP set on one peer leaves every other peer (WireGuard's rule). */
+static void
+steal_prefix(struct wg_node *wn, struct wg_node_peer *owner, const struct netprefix *p)
+{
+	for (struct wg_node_peer *np = wn->peers; np != NULL; np = np->next) {
+		size_t kept = 0;
+
+		if (np == owner)
+			continue;
+		for (size_t i = 0; i < np->allowed_ip_count; i++)
+			if (np->allowed_ips[i].len != p->len ||
+			    !netaddr_equal(&np->allowed_ips[i].addr, &p->addr))
+				np->allowed_ips[kept++] = np->allowed_ips[i];
+		np->allowed_ip_count = kept;
+	}
+}
+
+static int
+uapi_apply_peer(struct wg_node *wn, const struct uapi_peer_change *pc)
+{
+	struct wg_node_peer *np = peer_find(wn, pc->public_key);
+
+	if (pc->remove) {
+		if (np != NULL)
+			peer_remove(wn, np);
+		return 0;
+	}
+	if (np == NULL) {
+		if (pc->update_only)
+			return 0;
+		np = peer_add(wn, pc->public_key, NULL);
+		if (np == NULL)
+			return ENOMEM;
+	}
+	if (pc->has_preshared_key)
+		wg_peer_set_psk(np->dev, key_is_zero(pc->preshared_key) ? NULL : pc->preshared_key);
+	if (pc->has_endpoint)
+		peer_set_endpoint(np, &pc->endpoint);
+	if (pc->replace_allowed_ips)
+		np->allowed_ip_count = 0;
+	if (pc->allowed_ip_count != 0) {
+		struct netprefix *grown = realloc(np->allowed_ips, (np->allowed_ip_count +
+					pc->allowed_ip_count) * sizeof(*grown));
+
+		if (grown == NULL)
+			return ENOMEM;
+		np->allowed_ips = grown;
+		for (size_t i = 0; i < pc->allowed_ip_count; i++) {
+			bool present = false;
+
+			steal_prefix(wn, np, &pc->allowed_ips[i]);
+			for (size_t j = 0; j < np->allowed_ip_count; j++)
+				present |= np->allowed_ips[j].len == pc->allowed_ips[i].len &&
+					   netaddr_equal(&np->allowed_ips[j].addr,
+							 &pc->allowed_ips[i].addr);
+			if (!present)
+				np->allowed_ips[np->allowed_ip_count++] = pc->allowed_ips[i];
+		}
+	}
+	if (pc->has_keepalive)
+		peer_set_keepalive(np, pc->keepalive);
+	return 0;
+}
+
+int
+wg_node_uapi_set(struct wg_node *wn, const struct uapi_set *set, char *why, size_t why_size)
+{
+	uint8_t public_key[KEY_LEN];
+	const uint8_t *own = wg_device_public_key(wn->dev);
+	int rc = 0;
+
+	/* refuse before changing anything */
+	if (set->has_private_key && !key_is_zero(set->private_key)) {
+		if (crypto_scalarmult_base(public_key, set->private_key) != 0) {
+			snprintf(why, why_size, "private_key gives no usable public key");
+			return EINVAL;
+		}
+		own = public_key;
+	}
+	for (size_t i = 0; i < set->peer_count; i++) {
+		if (own != NULL && !set->peers[i].remove &&
+		    sodium_memcmp(set->peers[i].public_key, own, KEY_LEN) == 0) {
+			snprintf(why, why_size, "a peer cannot have the interface's own public key");
+			return EINVAL;
+		}
+	}
+	if (set->has_private_key) {
+		const uint8_t *key = key_is_zero(set->private_key) ? NULL : set->private_key;
+
+		if (wg_device_set_private_key(wn->dev, key) != 0) {
+			snprintf(why, why_size, "private_key refused by the device");
+			return EINVAL;
+		}
+		wn->has_private_key = key != NULL;
+		if (key != NULL)
+			memcpy(wn->private_key, key, KEY_LEN);
+		else
+			sodium_memzero(wn->private_key, KEY_LEN);
+	}
+	if (set->has_listen_port && set->listen_port != 0)
+		__atomic_store_n(&wn->dp->listen_port, set->listen_port, __ATOMIC_RELEASE);
+	if (set->has_fwmark)
+		wn->fwmark = set->fwmark;
+	if (set->replace_peers)
+		while (wn->peers != NULL)
+			peer_remove(wn, wn->peers);
+	for (size_t i = 0; i < set->peer_count && rc == 0; i++)
+		rc = uapi_apply_peer(wn, &set->peers[i]);
+	if (rc != 0)
+		snprintf(why, why_size, "out of memory or peer limit");
+	publish_allowed_ips(wn);
+	sync_all(wn);
+	wg_node_flush(wn);
+	sodium_memzero(public_key, sizeof(public_key));
+	return rc;
+}
+
+/* ---- status and stats ---- */
+
+static void
+format_age(char *buf, size_t size, uint64_t realtime_ns)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	if (realtime_ns == 0) {
+		snprintf(buf, size, "never");
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	snprintf(buf, size, "%llus ago",
+		 (unsigned long long)((now > realtime_ns ? now - realtime_ns : 0) / 1000000000ull));
+}
+
+static const char *
+path_name(enum config_peer_path path)
+{
+	switch (path) {
+	case CONFIG_PATH_DIRECT:
+		return "direct";
+	case CONFIG_PATH_RELAY:
+		return "relay";
+	default:
+		return "auto";
+	}
+}
+
+void
+wg_node_status(struct wg_node *wn, struct strbuf *out, bool json)
+{
+	char key[KEY_BASE64_LEN + 1], ep[NETADDR_TEXT_MAX], age[32];
+	const uint8_t *own = wg_device_public_key(wn->dev);
+
+	if (own != NULL)
+		key_to_base64(key, own);
+	else
+		snprintf(key, sizeof(key), "(none)");
+	if (json)
+		strbuf_printf(out, "\"public_key\":\"%s\",\"peers\":[", key);
+	else
+		strbuf_printf(out, "public key %s, %zu peer%s\n", key, wn->peer_count,
+			      wn->peer_count == 1 ? "" : "s");
+	for (struct wg_node_peer *np = wn->peers; np != NULL; np = np->next) {
+		uint64_t hs = np->dev->timers.last_handshake_realtime_ns;
+		const char *current = atomic_load(&np->dp->current) != NULL ? "yes" : "no";
+
+		key_to_base64(key, np->dp->public_key);
+		if (np->dev->has_endpoint)
+			netendpoint_format(&np->dev->endpoint, ep, sizeof(ep));
+		else
+			snprintf(ep, sizeof(ep), "(none)");
+		format_age(age, sizeof(age), hs);
+		if (json) {
+			strbuf_printf(out, "%s{\"name\":", np == wn->peers ? "" : ",");
+			strbuf_json_string(out, np->name);
+			strbuf_printf(out, ",\"public_key\":\"%s\",\"endpoint\":\"%s\",\"path\":\"%s\","
+					   "\"session\":%s,\"last_handshake_unix_ns\":%llu}",
+				      key, ep, path_name(np->path),
+				      current[0] == 'y' ? "true" : "false", (unsigned long long)hs);
+		} else {
+			strbuf_printf(out, "peer %s (%s): endpoint %s, path %s, session %s, "
+					   "last handshake %s\n",
+				      np->name, key, ep, path_name(np->path), current, age);
+		}
+	}
+	if (json)
+		strbuf_puts(out, "]");
+}
+
+void
+wg_node_stats(struct wg_node *wn, struct strbuf *out, bool json)
+{
+	const struct wg_device_stats *ds = wg_device_stats(wn->dev);
+
+	if (json) {
+		strbuf_printf(out, ",\"handshakes\":{\"initiations_sent\":%llu,"
+				   "\"initiations_received\":%llu,\"responses_sent\":%llu,"
+				   "\"responses_received\":%llu,\"cookie_replies_sent\":%llu,"
+				   "\"sessions_confirmed\":%llu,\"drops\":{",
+			      (unsigned long long)ds->initiations_sent,
+			      (unsigned long long)ds->initiations_received,
+			      (unsigned long long)ds->responses_sent,
+			      (unsigned long long)ds->responses_received,
+			      (unsigned long long)ds->cookie_replies_sent,
+			      (unsigned long long)ds->sessions_confirmed);
+		for (int r = 0; r < WG_DROP_REASON_COUNT; r++)
+			strbuf_printf(out, "%s\"%s\":%llu", r ? "," : "",
+				      wg_drop_reason_name((enum wg_drop_reason)r),
+				      (unsigned long long)ds->drops[r]);
+		strbuf_puts(out, "}},\"peers\":[");
+	} else {
+		strbuf_printf(out, "handshakes: %llu initiations sent, %llu received, %llu responses "
+				   "sent, %llu received, %llu cookie replies sent\n",
+			      (unsigned long long)ds->initiations_sent,
+			      (unsigned long long)ds->initiations_received,
+			      (unsigned long long)ds->responses_sent,
+			      (unsigned long long)ds->responses_received,
+			      (unsigned long long)ds->cookie_replies_sent);
+		for (int r = 0; r < WG_DROP_REASON_COUNT; r++)
+			if (ds->drops[r] != 0)
+				strbuf_printf(out, "  handshake drop %-20s %llu\n",
+					      wg_drop_reason_name((enum wg_drop_reason)r),
+					      (unsigned long long)ds->drops[r]);
+	}
+	for (struct wg_node_peer *np = wn->peers; np != NULL; np = np->next) {
+		struct dp_peer_totals t;
+
+		dp_peer_totals(np->dp, &t);
+		if (json) {
+			strbuf_printf(out, "%s{\"name\":", np == wn->peers ? "" : ",");
+			strbuf_json_string(out, np->name);
+			strbuf_printf(out, ",\"rx_bytes\":%llu,\"tx_bytes\":%llu,\"rx_packets\":%llu,"
+					   "\"tx_packets\":%llu,\"handshakes\":%llu}",
+				      (unsigned long long)peer_rx_bytes(np, &t),
+				      (unsigned long long)peer_tx_bytes(np, &t),
+				      (unsigned long long)t.rx_packets, (unsigned long long)t.tx_packets,
+				      (unsigned long long)np->dev->stats.handshakes_completed);
+		} else {
+			strbuf_printf(out, "peer %s: rx %llu bytes (%llu data messages), tx %llu bytes "
+					   "(%llu), %llu handshakes\n",
+				      np->name, (unsigned long long)peer_rx_bytes(np, &t),
+				      (unsigned long long)t.rx_packets,
+				      (unsigned long long)peer_tx_bytes(np, &t),
+				      (unsigned long long)t.tx_packets,
+				      (unsigned long long)np->dev->stats.handshakes_completed);
+		}
+	}
+	if (json)
+		strbuf_puts(out, "]");
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * WireGuard in exitgated's control plane: the handshake device (control/wg) joined to the data
+ * plane's peers and keypairs (dataplane/wg_data.h).
+ *
+ * The device owns handshakes, cookies, rate limiting and timers; it allocates keypairs inside
+ * the data plane's objects, so the keys the handshake derives are the keys the workers use, and
+ * it retires them through the data plane's RCU grace period. The workers record what they see
+ * per peer (timestamps, byte counts, first data on a keypair, a peer roaming); this module feeds
+ * that to the device's timers every SYNC_INTERVAL and publishes back what the device decided
+ * (current keypair, endpoint). Staged packets and keepalives are encrypted here (rare) and sent
+ * through a worker like handshake messages.
+ */
+#ifndef EXITGATE_CONTROL_WG_NODE_H
+#define EXITGATE_CONTROL_WG_NODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+#include "config.h"
+#include "node.h"
+#include "strbuf.h"
+#include "uapi.h"
+
+enum {
+	WG_NODE_SYNC_INTERVAL_MS = 100,
+};
+
+struct wg_node *wg_node_create(struct node *node);
+void wg_node_destroy(struct wg_node *wn);
+
+/* Upcalls from the workers; each takes ownership of m. */
+void wg_node_handshake(struct wg_node *wn, struct rte_mbuf *m, uint32_t queue_depth);
+void wg_node_need_keypair(struct wg_node *wn, struct rte_mbuf *m);
+void wg_node_notice(struct wg_node *wn, struct rte_mbuf *m);
+/* Send what the device queued (after a batch of upcalls). */
+void wg_node_flush(struct wg_node *wn);
+/* Feed worker observations to the timers, run them, publish; returns the next deadline. */
+uint64_t wg_node_tick(struct wg_node *wn, uint64_t now_ns);
+
+/* Make peers, keys and ports match a freshly loaded config (reload). 0, or -1 with why. */
+int wg_node_apply_config(struct wg_node *wn, const struct config *config, struct strbuf *why);
+
+/* UAPI: get writes the interface and peers; set applies a validated request (errno or 0). */
+void wg_node_uapi_get(struct wg_node *wn, struct strbuf *out);
+int wg_node_uapi_set(struct wg_node *wn, const struct uapi_set *set, char *why, size_t why_size);
+
+/* Peers for `exitgatectl status` / `stats` (a JSON fragment "\"peers\":[...]" with json). */
+void wg_node_status(struct wg_node *wn, struct strbuf *out, bool json);
+void wg_node_stats(struct wg_node *wn, struct strbuf *out, bool json);
+
+#endif

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "dataplane.h"
+#include "handoff.h"
+#include "log.h"
+#include "neighbor.h"
+#include "port.h"
+#include "wg_data.h"
+#include "worker.h"
+
+/* What a retired object needs to be freed later. */
+struct retired {
+	void *obj;
+	void (*free_fn)(void *obj);
+};
+
+static void
+retired_free(void *p, void *elem, unsigned int n)
+{
+	struct retired *r = elem;
+
+	(void)p;
+	for (unsigned int i = 0; i < n; i++)
+		r[i].free_fn(r[i].obj);
+}
+
+static int
+rcu_create(struct dataplane *dp)
+{
+	size_t size = rte_rcu_qsbr_get_memsize(dp->worker_count);
+	struct rte_rcu_qsbr_dq_parameters params = {
+		.name = "retired",
+		.size = 4096,
+		.esize = sizeof(struct retired),
+		.trigger_reclaim_limit = 1,
+		.max_reclaim_size = 64,
+		.free_fn = retired_free,
+	};
+
+	dp->rcu = rte_zmalloc("rcu", size, RTE_CACHE_LINE_SIZE);
+	if (dp->rcu == NULL || rte_rcu_qsbr_init(dp->rcu, dp->worker_count) != 0)
+		return -1;
+	params.v = dp->rcu;
+	dp->rcu_defer = rte_rcu_qsbr_dq_create(&params);
+	return dp->rcu_defer == NULL ? -1 : 0;
+}
+
+static int
+pool_create(struct dataplane *dp)
+{
+	const struct config_dataplane *dpc = &dp->config->dataplane;
+	/* Room for the largest frame the ports carry plus the WireGuard and tunnel headers. */
+	uint16_t room = RTE_PKTMBUF_HEADROOM + 2048;
+
+	dp->pool = rte_pktmbuf_pool_create("packets", dpc->mbufs, 256,
+					   RTE_ALIGN(sizeof(struct dp_meta), RTE_MBUF_PRIV_ALIGN),
+					   room, (int)rte_socket_id());
+	if (dp->pool == NULL) {
+		log_error("dataplane: packet pool of %u mbufs: %s", dpc->mbufs,
+			  rte_strerror(rte_errno));
+		return -1;
+	}
+	return 0;
+}
+
+struct dataplane *
+dataplane_create(const struct config *config)
+{
+	struct dataplane *dp;
+	unsigned int lcore, index = 0;
+
+	dp = calloc(1, sizeof(*dp));
+	if (dp == NULL)
+		return NULL;
+	dp->config = config;
+	dp->up_eventfd = -1;
+	dp->listen_port = config->node.listen_port;
+	dp->burst = config->dataplane.burst;
+	dp->adaptive_idle = config->dataplane.idle == CONFIG_IDLE_ADAPTIVE;
+	dp->worker_count = config->dataplane.workers;
+	if (rte_lcore_count() < dp->worker_count + 1) {
+		log_error("dataplane: %u workers need %u lcores besides the main one; EAL has %u",
+			  dp->worker_count, dp->worker_count, rte_lcore_count() - 1);
+		goto fail;
+	}
+	if (pool_create(dp) < 0 || rcu_create(dp) < 0 || handoff_create(dp) < 0)
+		goto fail;
+	if (ports_setup(dp, config) < 0)
+		goto fail;
+	dp->neighbors = neighbor_table_create(dp);
+	if (dp->neighbors == NULL || dp_wg_create(dp, config->node.mtu) < 0)
+		goto fail;
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		if (index == dp->worker_count)
+			break;
+		if (worker_create(dp, index, lcore) < 0) {
+			log_error("dataplane: worker %u on lcore %u: out of memory", index, lcore);
+			goto fail;
+		}
+		index++;
+	}
+	/* Everything needed later was copied: a reload may free this config. */
+	dp->config = NULL;
+	return dp;
+fail:
+	dataplane_destroy(dp);
+	return NULL;
+}
+
+int
+dataplane_launch(struct dataplane *dp)
+{
+	for (unsigned int i = 0; i < dp->worker_count; i++) {
+		struct worker *w = dp->workers[i];
+		int rc = rte_eal_remote_launch(worker_main, w, w->lcore);
+
+		if (rc != 0) {
+			log_error("dataplane: launch worker %u: %s", i, rte_strerror(-rc));
+			dataplane_stop(dp);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+dataplane_stop(struct dataplane *dp)
+{
+	__atomic_store_n(&dp->stop, true, __ATOMIC_RELEASE);
+	rte_eal_mp_wait_lcore();
+}
+
+void
+dataplane_reclaim(struct dataplane *dp)
+{
+	unsigned int freed, pending, available;
+
+	if (dp->rcu_defer != NULL)
+		rte_rcu_qsbr_dq_reclaim(dp->rcu_defer, 64, &freed, &pending, &available);
+}
+
+int
+dataplane_retire(struct dataplane *dp, void *obj, void (*free_fn)(void *obj))
+{
+	struct retired r = {obj, free_fn};
+
+	if (rte_rcu_qsbr_dq_enqueue(dp->rcu_defer, &r) != 0) {
+		/* the defer queue is full: wait for the workers, then free */
+		rte_rcu_qsbr_synchronize(dp->rcu, RTE_QSBR_THRID_INVALID);
+		free_fn(obj);
+	}
+	return 0;
+}
+
+void
+dataplane_counters(const struct dataplane *dp, struct worker_counters *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (unsigned int i = 0; i < dp->worker_count; i++) {
+		const struct worker *w = dp->workers[i];
+
+		if (w == NULL)
+			continue;
+		for (int c = 0; c < WORKER_COUNTER_COUNT; c++)
+			sum->value[c] += counter_read(&w->counters.value[c]);
+		for (int d = 0; d < DROP_REASON_COUNT; d++)
+			sum->drop[d] += counter_read(&w->counters.drop[d]);
+	}
+}
+
+void
+dataplane_destroy(struct dataplane *dp)
+{
+	if (dp == NULL)
+		return;
+	for (unsigned int i = 0; i < DP_MAX_WORKERS; i++)
+		if (dp->workers[i] != NULL)
+			worker_destroy(dp->workers[i]);
+	if (dp->rcu_defer != NULL) {
+		/* workers are gone: everything retired can go (before the tables it points into) */
+		for (unsigned int i = 0; i < dp->worker_count; i++)
+			rte_rcu_qsbr_thread_unregister(dp->rcu, i);
+		rte_rcu_qsbr_dq_delete(dp->rcu_defer);
+	}
+	dp_wg_destroy(dp);
+	neighbor_table_destroy(dp->neighbors);
+	ports_close(dp);
+	handoff_destroy(dp);
+	rte_free(dp->rcu);
+	rte_mempool_free(dp->pool);
+	free(dp);
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The data plane as the control plane (exitgated's main lcore) sees it: start it from the
+ * config, run the workers, stop them. The control plane then talks to the workers only through
+ * the rings and the RCU-published tables named in dp.h.
+ */
+#ifndef EXITGATE_DATAPLANE_DATAPLANE_H
+#define EXITGATE_DATAPLANE_DATAPLANE_H
+
+#include "config.h"
+#include "dp.h"
+
+/* After rte_eal_init: ports, packet pool, rings, RCU, workers (not yet running). */
+struct dataplane *dataplane_create(const struct config *config);
+/* Launch the workers on their lcores. */
+int dataplane_launch(struct dataplane *dp);
+/* Ask the workers to stop and wait for them. */
+void dataplane_stop(struct dataplane *dp);
+/* Free everything (workers must be stopped). */
+void dataplane_destroy(struct dataplane *dp);
+
+/* Reclaim objects retired through the RCU defer queue; call from the control loop. */
+void dataplane_reclaim(struct dataplane *dp);
+/* Retire an object: free_fn(obj) runs once every worker has passed a quiescent state. */
+int dataplane_retire(struct dataplane *dp, void *obj, void (*free_fn)(void *obj));
+
+/* Sum of every worker's counters. */
+void dataplane_counters(const struct dataplane *dp, struct worker_counters *sum);
+
+#endif

@@ -1,0 +1,11 @@
+# SPDX-License-Identifier: BSD-3-Clause
+terraform {
+  required_version = ">= 1.9"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.40, < 7.0"
+    }
+  }
+}
