@@ -226,6 +226,7 @@ derper_config_load_yaml(struct derper_config *cfg, const char *path, char *error
 					yaml_event_delete(&event);
 					goto out;
 				}
+				why = NULL;
 				have_key = false;
 			}
 			break;
