@@ -41,6 +41,7 @@ enum {
 	PEER_GONE_PER_SECOND = 5,
 	PEER_GONE_BURST = 10,
 	HEALTH_CLEAR_MS = 5000,
+	TRIM_MS = 2000,
 	RESTART_RECONNECT_MS = 2000,
 	RESTART_TRY_FOR_MS = 60000,
 	/* epoll data for non-connection fds: small integers, never valid pointers */
@@ -160,6 +161,9 @@ struct server {
 	struct conn *to_free;
 	uint64_t next_serial;
 	uint64_t now;
+	uint64_t next_trim;
+	uint64_t closed_at_trim;
+	uint64_t logins_at_trim;
 	bool stop;
 	struct stats stats;
 	uint8_t readbuf[READ_BUFFER];
@@ -1063,10 +1067,8 @@ signal_event(struct server *s)
 	struct signalfd_siginfo si;
 
 	while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGUSR1) {
-			malloc_trim(0);
+		if (si.ssi_signo == SIGUSR1)
 			log_stats(s);
-		}
 		else
 			s->stop = true;
 	}
@@ -1279,6 +1281,16 @@ derper_run(const struct derper_config *cfg, SSL_CTX *tls, const uint8_t private_
 		if (s->now >= next_sweep) {
 			sweep(s);
 			next_sweep = s->now + SWEEP_MS;
+		}
+		/* Handshakes are the peak of a connection's memory; after a wave of them (or of
+		 * closes) the heap is full of free holes: give them back to the kernel so the
+		 * resident size follows the connections that remain. */
+		if (s->now >= s->next_trim &&
+		    (s->stats.logins != s->logins_at_trim || s->stats.closed != s->closed_at_trim)) {
+			malloc_trim(0);
+			s->logins_at_trim = s->stats.logins;
+			s->closed_at_trim = s->stats.closed;
+			s->next_trim = s->now + TRIM_MS;
 		}
 		run_dirty(s);
 		free_closed(s);
