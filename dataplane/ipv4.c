@@ -134,7 +134,9 @@ ipv4_input(struct worker *w, const struct dp_port *port, struct rte_mbuf *m)
 		local_input(w, port, m, ip, hlen);
 		return;
 	}
-	if (ip->dst_addr == RTE_BE32(RTE_IPV4_BROADCAST) || RTE_IS_IPV4_MCAST(rte_be_to_cpu_32(ip->dst_addr))) {
+	/* (DPDK's RTE_IS_IPV4_MCAST shifts a signed int into its sign bit: undefined) */
+	if (ip->dst_addr == RTE_BE32(RTE_IPV4_BROADCAST) ||
+	    (rte_be_to_cpu_32(ip->dst_addr) >> 28) == 0xe) {
 		/* DHCP replies, multicast: the kernel's business, when it has a TAP */
 		l2_to_kernel(w, port, m);
 		return;

@@ -81,7 +81,15 @@ lab_wait_for() { # lab_wait_for seconds command...: poll until it succeeds
 }
 
 lab_cleanup() {
-	local pid ns
+	local pid ns keep
+	# a failed run keeps its logs next to the build's other test logs
+	if [ "$LAB_FAILED" -gt 0 ] && [ -n "${EXITGATE_BUILD:-}" ]; then
+		keep=$EXITGATE_BUILD/meson-logs/lab-$(basename "$0" .sh)
+		rm -rf "$keep"
+		mkdir -p "$keep"
+		cp "$LAB_TMP"/*.log "$keep"/ 2>/dev/null
+		echo "logs kept in $keep"
+	fi
 	for pid in "${LAB_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
 	done

@@ -127,8 +127,11 @@ iperf() { # iperf server-ns client-ns address [-R]: prints Mbit/s received
 	ip netns exec "$2" iperf3 -c "$3" -t 3 -J ${4:-} 2>/dev/null |
 		python3 -c 'import json,sys; print(int(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6))' 2>/dev/null || echo 0
 }
+# one retry: a busy machine can starve a 3-second run; breakage fails twice
 up=$(iperf egn-n egn-c 10.77.0.1)
+[ "$up" -ge "$floor_mbps" ] || up=$(iperf egn-n egn-c 10.77.0.1)
 down=$(iperf egn-c egn-n 10.77.0.2)
+[ "$down" -ge "$floor_mbps" ] || down=$(iperf egn-c egn-n 10.77.0.2)
 lab_check "iperf3 client -> node ${up} Mbit/s >= ${floor_mbps}" test "$up" -ge "$floor_mbps"
 lab_check "iperf3 node -> client ${down} Mbit/s >= ${floor_mbps}" test "$down" -ge "$floor_mbps"
 
