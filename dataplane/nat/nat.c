@@ -346,84 +346,97 @@ parse_quote(const uint8_t *ip, const struct nat_ip *outer, struct nat_ip *quote,
 	return quote->l4_len < NAT_L4_PORTS_LEN ? NAT_DROP_MALFORMED : NAT_OK;
 }
 
-/* A peer's ICMP error about a packet that came in from the internet (remote -> inner): the
- * quote's destination becomes the external endpoint, the outer source the egress address. */
-static enum nat_result
-outbound_error(struct nat *n, uint8_t *ip, const struct nat_ip *outer, uint32_t peer_id,
-	       uint64_t now_ns)
-{
-	const uint8_t *egress = egress_of(n, outer->version);
-	struct nat_session *s;
-	struct nat_ip quote;
+/*
+ * A translation in two halves, so that a burst can compute every key and start fetching its
+ * table slots and sessions before it uses any of them: prepare parses the packet and hashes its
+ * key (no table access), finish looks the session up and rewrites. Between the two nothing of
+ * the packet or the table may change except through other packets' finish.
+ */
+struct nat_lookup {
+	struct nat_ip p;
+	struct nat_ip quote; /* of an ICMP error */
+	uint32_t quote_off;
+	bool error;          /* an ICMP error: the key is the quoted packet's */
+	uint8_t tcp_flags;
 	struct nat_key k;
-	uint32_t quote_off, hash, delta;
-	uint8_t tcp_flags = 0;
-	enum nat_result r;
+	uint32_t hash;
+};
 
-	r = parse_quote(ip, outer, &quote, &quote_off);
-	if (r != NAT_OK)
-		return r;
-	memset(&k, 0, sizeof(k));
-	k.version = quote.version;
-	k.proto = quote.proto;
-	r = key_ports(&k, ip + quote_off + quote.l4_off, &quote, NAT_DESTINATION,
-		      NAT_ICMP_ECHO_REPLY, &tcp_flags);
-	if (r != NAT_OK)
-		return r;
-	key_addresses(&k, ip + quote_off, &quote, NAT_DESTINATION);
-	hash = nat_table_hash_out(&n->table, &k);
-	s = nat_table_find_out(&n->table, hash, &k);
-	if (s != NULL && session_expired(s, now_ns)) {
-		session_remove(n, s, &n->stats.sessions_expired);
-		s = NULL;
-	}
-	/* a peer may only speak about its own sessions */
-	if (s == NULL || s->peer_id != peer_id)
-		return NAT_DROP_NO_SESSION;
-	delta = nat_ip_rewrite(ip + quote_off, &quote, NAT_DESTINATION, egress, true, s->ext_port,
-			       0);
-	nat_ip_rewrite(ip, outer, NAT_SOURCE, egress, false, 0, delta);
-	return NAT_OK;
-}
-
+/* Outbound: a packet from a peer, or a peer's ICMP error about a packet that came in from the
+ * internet (remote -> inner), whose quote names the session by its outbound key. */
 static enum nat_result
-outbound(struct nat *n, int family, uint8_t *ip, uint32_t len, uint32_t peer_id, uint64_t now_ns)
+outbound_prepare(const struct nat *n, int family, const uint8_t *ip, uint32_t len,
+		 struct nat_lookup *lk)
 {
 	uint8_t version = nat_version_of(family);
-	struct nat_session *s;
-	struct nat_ip p;
-	struct nat_key k;
-	uint8_t tcp_flags = 0;
-	enum nat_result r;
 	const uint8_t *l4;
-	uint32_t hash;
+	enum nat_result r;
 
 	if (version == 0)
 		return NAT_DROP_MALFORMED;
 	if (!n->has_egress[version == 6])
 		return NAT_DROP_FAMILY_DISABLED;
-	r = nat_ip_parse(ip, len, version, false, &p);
+	r = nat_ip_parse(ip, len, version, false, &lk->p);
 	if (r != NAT_OK)
 		return r;
-	l4 = ip + p.l4_off;
-	r = check_l4(l4, &p);
+	l4 = ip + lk->p.l4_off;
+	r = check_l4(l4, &lk->p);
 	if (r != NAT_OK)
 		return r;
-	if (nat_is_icmp(version, p.proto) && nat_icmp_kind(version, l4[0]) == NAT_ICMP_ERROR)
-		return outbound_error(n, ip, &p, peer_id, now_ns);
-	memset(&k, 0, sizeof(k));
-	k.version = version;
-	k.proto = p.proto;
-	r = key_ports(&k, l4, &p, NAT_SOURCE, NAT_ICMP_ECHO_REQUEST, &tcp_flags);
-	if (r != NAT_OK)
-		return r;
-	key_addresses(&k, ip, &p, NAT_SOURCE);
+	memset(&lk->k, 0, sizeof(lk->k));
+	lk->tcp_flags = 0;
+	lk->error = nat_is_icmp(version, lk->p.proto) &&
+		    nat_icmp_kind(version, l4[0]) == NAT_ICMP_ERROR;
+	if (lk->error) {
+		const uint8_t *quote;
 
-	hash = nat_table_hash_out(&n->table, &k);
-	s = nat_table_find_out(&n->table, hash, &k);
+		r = parse_quote(ip, &lk->p, &lk->quote, &lk->quote_off);
+		if (r != NAT_OK)
+			return r;
+		quote = ip + lk->quote_off;
+		lk->k.version = version;
+		lk->k.proto = lk->quote.proto;
+		r = key_ports(&lk->k, quote + lk->quote.l4_off, &lk->quote, NAT_DESTINATION,
+			      NAT_ICMP_ECHO_REPLY, &lk->tcp_flags);
+		if (r != NAT_OK)
+			return r;
+		key_addresses(&lk->k, quote, &lk->quote, NAT_DESTINATION);
+	} else {
+		lk->k.version = version;
+		lk->k.proto = lk->p.proto;
+		r = key_ports(&lk->k, l4, &lk->p, NAT_SOURCE, NAT_ICMP_ECHO_REQUEST,
+			      &lk->tcp_flags);
+		if (r != NAT_OK)
+			return r;
+		key_addresses(&lk->k, ip, &lk->p, NAT_SOURCE);
+	}
+	lk->hash = nat_table_hash_out(&n->table, &lk->k);
+	return NAT_OK;
+}
+
+static enum nat_result
+outbound_finish(struct nat *n, uint8_t *ip, const struct nat_lookup *lk, uint32_t peer_id,
+		uint64_t now_ns)
+{
+	const uint8_t *egress = egress_of(n, lk->p.version);
+	struct nat_session *s;
+	enum nat_result r;
+	uint32_t delta;
+
+	s = nat_table_find_out(&n->table, lk->hash, &lk->k);
 	if (s != NULL && session_expired(s, now_ns)) {
 		session_remove(n, s, &n->stats.sessions_expired);
 		s = NULL;
+	}
+	if (lk->error) {
+		/* the quote's destination becomes the external endpoint; a peer may only speak
+		 * about its own sessions, and an error never creates or refreshes one */
+		if (s == NULL || s->peer_id != peer_id)
+			return NAT_DROP_NO_SESSION;
+		delta = nat_ip_rewrite(ip + lk->quote_off, &lk->quote, NAT_DESTINATION, egress,
+				       true, s->ext_port, 0);
+		nat_ip_rewrite(ip, &lk->p, NAT_SOURCE, egress, false, 0, delta);
+		return NAT_OK;
 	}
 	if (s != NULL && s->peer_id != peer_id) {
 		/* the inner address now belongs to another peer (allowed IPs changed) */
@@ -431,109 +444,102 @@ outbound(struct nat *n, int family, uint8_t *ip, uint32_t len, uint32_t peer_id,
 		s = NULL;
 	}
 	if (s == NULL) {
-		r = session_create(n, &k, hash, peer_id, tcp_flags, now_ns, &s);
+		r = session_create(n, &lk->k, lk->hash, peer_id, lk->tcp_flags, now_ns, &s);
 		if (r != NAT_OK)
 			return r;
-	} else if (p.proto == IPPROTO_TCP) {
-		tcp_track(s, tcp_flags, true);
+	} else if (lk->p.proto == IPPROTO_TCP) {
+		tcp_track(s, lk->tcp_flags, true);
 	}
 	s->expires_ns = now_ns + session_timeout(n, s);
-	nat_ip_rewrite(ip, &p, NAT_SOURCE, egress_of(n, version), true, s->ext_port, 0);
+	nat_ip_rewrite(ip, &lk->p, NAT_SOURCE, egress, true, s->ext_port, 0);
 	return NAT_OK;
 }
 
-/* An ICMP error from the internet about a packet we sent (egress -> remote): the quote's
- * source becomes the inner endpoint again, the outer destination the inner address. */
+/* Inbound: a packet from the internet to the egress address, or an ICMP error about a packet
+ * we sent (egress -> remote), whose quote names the session by its inbound key. */
 static enum nat_result
-inbound_error(struct nat *n, uint8_t *ip, const struct nat_ip *outer, uint64_t now_ns,
-	      uint32_t *peer_id)
-{
-	struct nat_session *s;
-	struct nat_ip quote;
-	struct nat_key k;
-	uint32_t quote_off, hash, delta;
-	uint8_t tcp_flags = 0;
-	enum nat_result r;
-
-	r = parse_quote(ip, outer, &quote, &quote_off);
-	if (r != NAT_OK)
-		return r;
-	if (memcmp(ip + quote_off + nat_addr_off(&quote, NAT_SOURCE), egress_of(n, quote.version),
-		   nat_addr_len(quote.version)) != 0)
-		return NAT_DROP_NO_SESSION;
-	memset(&k, 0, sizeof(k));
-	k.version = quote.version;
-	k.proto = quote.proto;
-	r = key_ports(&k, ip + quote_off + quote.l4_off, &quote, NAT_SOURCE,
-		      NAT_ICMP_ECHO_REQUEST, &tcp_flags);
-	if (r != NAT_OK)
-		return r;
-	memcpy(k.remote_addr, ip + quote_off + nat_addr_off(&quote, NAT_DESTINATION),
-	       nat_addr_len(quote.version));
-	hash = nat_table_hash_in(&n->table, &k);
-	s = nat_table_find_in(&n->table, hash, &k);
-	if (s == NULL)
-		return NAT_DROP_NO_SESSION;
-	if (session_expired(s, now_ns)) {
-		session_remove(n, s, &n->stats.sessions_expired);
-		return NAT_DROP_NO_SESSION;
-	}
-	delta = nat_ip_rewrite(ip + quote_off, &quote, NAT_SOURCE, s->inner_addr, true,
-			       s->inner_port, 0);
-	nat_ip_rewrite(ip, outer, NAT_DESTINATION, s->inner_addr, false, 0, delta);
-	*peer_id = s->peer_id;
-	return NAT_OK;
-}
-
-static enum nat_result
-inbound(struct nat *n, int family, uint8_t *ip, uint32_t len, uint64_t now_ns,
-	uint32_t *peer_id)
+inbound_prepare(const struct nat *n, int family, const uint8_t *ip, uint32_t len,
+		struct nat_lookup *lk)
 {
 	uint8_t version = nat_version_of(family);
-	struct nat_session *s;
-	struct nat_ip p;
-	struct nat_key k;
-	uint8_t tcp_flags = 0;
+	const uint8_t *egress, *l4;
 	enum nat_result r;
-	const uint8_t *l4;
-	uint32_t hash;
 
 	if (version == 0)
 		return NAT_DROP_MALFORMED;
 	if (!n->has_egress[version == 6])
 		return NAT_DROP_FAMILY_DISABLED;
-	r = nat_ip_parse(ip, len, version, false, &p);
+	egress = egress_of(n, version);
+	r = nat_ip_parse(ip, len, version, false, &lk->p);
 	if (r != NAT_OK)
 		return r;
-	l4 = ip + p.l4_off;
-	r = check_l4(l4, &p);
+	l4 = ip + lk->p.l4_off;
+	r = check_l4(l4, &lk->p);
 	if (r != NAT_OK)
 		return r;
-	if (memcmp(ip + nat_addr_off(&p, NAT_DESTINATION), egress_of(n, version),
-		   nat_addr_len(version)) != 0)
+	if (memcmp(ip + nat_addr_off(&lk->p, NAT_DESTINATION), egress, nat_addr_len(version)) != 0)
 		return NAT_DROP_NO_SESSION;
-	if (nat_is_icmp(version, p.proto) && nat_icmp_kind(version, l4[0]) == NAT_ICMP_ERROR)
-		return inbound_error(n, ip, &p, now_ns, peer_id);
-	memset(&k, 0, sizeof(k));
-	k.version = version;
-	k.proto = p.proto;
-	r = key_ports(&k, l4, &p, NAT_DESTINATION, NAT_ICMP_ECHO_REPLY, &tcp_flags);
-	if (r != NAT_OK)
-		return r;
-	memcpy(k.remote_addr, ip + nat_addr_off(&p, NAT_SOURCE), nat_addr_len(version));
+	memset(&lk->k, 0, sizeof(lk->k));
+	lk->tcp_flags = 0;
+	lk->k.version = version;
+	lk->error = nat_is_icmp(version, lk->p.proto) &&
+		    nat_icmp_kind(version, l4[0]) == NAT_ICMP_ERROR;
+	if (lk->error) {
+		const uint8_t *quote;
 
-	hash = nat_table_hash_in(&n->table, &k);
-	s = nat_table_find_in(&n->table, hash, &k);
+		r = parse_quote(ip, &lk->p, &lk->quote, &lk->quote_off);
+		if (r != NAT_OK)
+			return r;
+		quote = ip + lk->quote_off;
+		if (memcmp(quote + nat_addr_off(&lk->quote, NAT_SOURCE), egress,
+			   nat_addr_len(version)) != 0)
+			return NAT_DROP_NO_SESSION;
+		lk->k.proto = lk->quote.proto;
+		r = key_ports(&lk->k, quote + lk->quote.l4_off, &lk->quote, NAT_SOURCE,
+			      NAT_ICMP_ECHO_REQUEST, &lk->tcp_flags);
+		if (r != NAT_OK)
+			return r;
+		memcpy(lk->k.remote_addr, quote + nat_addr_off(&lk->quote, NAT_DESTINATION),
+		       nat_addr_len(version));
+	} else {
+		lk->k.proto = lk->p.proto;
+		r = key_ports(&lk->k, l4, &lk->p, NAT_DESTINATION, NAT_ICMP_ECHO_REPLY,
+			      &lk->tcp_flags);
+		if (r != NAT_OK)
+			return r;
+		memcpy(lk->k.remote_addr, ip + nat_addr_off(&lk->p, NAT_SOURCE),
+		       nat_addr_len(version));
+	}
+	lk->hash = nat_table_hash_in(&n->table, &lk->k);
+	return NAT_OK;
+}
+
+static enum nat_result
+inbound_finish(struct nat *n, uint8_t *ip, const struct nat_lookup *lk, uint64_t now_ns,
+	       uint32_t *peer_id)
+{
+	struct nat_session *s;
+	uint32_t delta;
+
+	s = nat_table_find_in(&n->table, lk->hash, &lk->k);
 	if (s == NULL)
 		return NAT_DROP_NO_SESSION;
 	if (session_expired(s, now_ns)) {
 		session_remove(n, s, &n->stats.sessions_expired);
 		return NAT_DROP_NO_SESSION;
 	}
-	if (p.proto == IPPROTO_TCP)
-		tcp_track(s, tcp_flags, false);
-	s->expires_ns = now_ns + session_timeout(n, s);
-	nat_ip_rewrite(ip, &p, NAT_DESTINATION, s->inner_addr, true, s->inner_port, 0);
+	if (lk->error) {
+		/* the quote's source becomes the inner endpoint again, the outer destination the
+		 * inner address; an error refreshes nothing */
+		delta = nat_ip_rewrite(ip + lk->quote_off, &lk->quote, NAT_SOURCE, s->inner_addr,
+				       true, s->inner_port, 0);
+		nat_ip_rewrite(ip, &lk->p, NAT_DESTINATION, s->inner_addr, false, 0, delta);
+	} else {
+		if (lk->p.proto == IPPROTO_TCP)
+			tcp_track(s, lk->tcp_flags, false);
+		s->expires_ns = now_ns + session_timeout(n, s);
+		nat_ip_rewrite(ip, &lk->p, NAT_DESTINATION, s->inner_addr, true, s->inner_port, 0);
+	}
 	*peer_id = s->peer_id;
 	return NAT_OK;
 }
@@ -542,8 +548,11 @@ enum nat_result
 nat_outbound(struct nat *n, int family, uint8_t *ip, uint32_t len, uint32_t peer_id,
 	     uint64_t now_ns)
 {
-	enum nat_result r = outbound(n, family, ip, len, peer_id, now_ns);
+	struct nat_lookup lk;
+	enum nat_result r = outbound_prepare(n, family, ip, len, &lk);
 
+	if (r == NAT_OK)
+		r = outbound_finish(n, ip, &lk, peer_id, now_ns);
 	stat_add(&n->stats.outbound[r], 1);
 	return r;
 }
@@ -552,10 +561,74 @@ enum nat_result
 nat_inbound(struct nat *n, int family, uint8_t *ip, uint32_t len, uint64_t now_ns,
 	    uint32_t *peer_id)
 {
-	enum nat_result r = inbound(n, family, ip, len, now_ns, peer_id);
+	struct nat_lookup lk;
+	enum nat_result r = inbound_prepare(n, family, ip, len, &lk);
 
+	if (r == NAT_OK)
+		r = inbound_finish(n, ip, &lk, now_ns, peer_id);
 	stat_add(&n->stats.inbound[r], 1);
 	return r;
+}
+
+/*
+ * Bursts: every packet's key first, with a prefetch of its home slot; then a prefetch of the
+ * session each slot names; then the translations in order. The misses of a chunk overlap
+ * instead of following one another. Prefetches are hints: finish looks everything up again, so
+ * packets of one new flow in one burst still find the session the first of them created.
+ */
+static unsigned int
+burst(struct nat *n, struct nat_burst_packet *pkts, unsigned int count, uint64_t now_ns,
+      bool outbound)
+{
+	struct nat_lookup lk[NAT_BURST_CHUNK];
+	unsigned int done = 0, translated = 0, i;
+
+	while (done < count) {
+		unsigned int chunk = count - done;
+		struct nat_burst_packet *b = pkts + done;
+
+		if (chunk > NAT_BURST_CHUNK)
+			chunk = NAT_BURST_CHUNK;
+		for (i = 0; i < chunk; i++) {
+			b[i].result = outbound ? outbound_prepare(n, b[i].family, b[i].ip, b[i].len,
+								  &lk[i])
+					       : inbound_prepare(n, b[i].family, b[i].ip, b[i].len,
+								 &lk[i]);
+			if (b[i].result == NAT_OK)
+				nat_table_prefetch_slot(&n->table, outbound, lk[i].hash);
+		}
+		for (i = 0; i < chunk; i++)
+			if (b[i].result == NAT_OK)
+				nat_table_prefetch_session(&n->table, outbound, lk[i].hash);
+		for (i = 0; i < chunk; i++) {
+			if (b[i].result == NAT_OK)
+				b[i].result = outbound ? outbound_finish(n, b[i].ip, &lk[i],
+									 b[i].peer_id, now_ns)
+						       : inbound_finish(n, b[i].ip, &lk[i], now_ns,
+									&b[i].peer_id);
+			if (outbound)
+				stat_add(&n->stats.outbound[b[i].result], 1);
+			else
+				stat_add(&n->stats.inbound[b[i].result], 1);
+			translated += b[i].result == NAT_OK;
+		}
+		done += chunk;
+	}
+	return translated;
+}
+
+unsigned int
+nat_outbound_burst(struct nat *n, struct nat_burst_packet *pkts, unsigned int count,
+		   uint64_t now_ns)
+{
+	return burst(n, pkts, count, now_ns, true);
+}
+
+unsigned int
+nat_inbound_burst(struct nat *n, struct nat_burst_packet *pkts, unsigned int count,
+		  uint64_t now_ns)
+{
+	return burst(n, pkts, count, now_ns, false);
 }
 
 unsigned int

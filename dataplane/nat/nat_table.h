@@ -96,6 +96,30 @@ struct nat_session *nat_table_find_out(const struct nat_table *t, uint32_t hash,
 struct nat_session *nat_table_find_in(const struct nat_table *t, uint32_t hash,
 				      const struct nat_key *k);
 
+/* Start fetching the home slot of hash in one index (outbound or inbound), and, once that is
+ * in cache, the session of the first slot with that hash: hints for a burst, never required. */
+static inline void
+nat_table_prefetch_slot(const struct nat_table *t, bool outbound, uint32_t hash)
+{
+	const struct nat_slot *index = outbound ? t->out_index : t->in_index;
+
+	__builtin_prefetch(&index[hash & t->index_mask]);
+}
+
+static inline void
+nat_table_prefetch_session(const struct nat_table *t, bool outbound, uint32_t hash)
+{
+	const struct nat_slot *index = outbound ? t->out_index : t->in_index;
+	uint32_t i = hash & t->index_mask;
+
+	for (; index[i].ref != 0; i = (i + 1) & t->index_mask) {
+		if (index[i].hash == hash) {
+			__builtin_prefetch(&t->sessions[index[i].ref - 1]);
+			return;
+		}
+	}
+}
+
 /* Take a free session, copy init into it and index it under init's out_hash and in_hash (whose
  * keys must not be present). NULL when the table is full. */
 struct nat_session *nat_table_add(struct nat_table *t, const struct nat_session *init);

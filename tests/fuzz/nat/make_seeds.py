@@ -68,8 +68,8 @@ def icmp(src, dst, typ, code, rest, body):
     return ip(src, dst, proto, struct.pack("!BBHI", typ, code, 0, rest) + body)
 
 
-def record(direction, pkt, seconds=0):
-    control = direction | (2 if (pkt[0] >> 4) == 6 else 0) | (seconds << 4)
+def record(direction, pkt, seconds=0, burst=False):
+    control = direction | (2 if (pkt[0] >> 4) == 6 else 0) | (8 if burst else 0) | (seconds << 4)
     return struct.pack("!BH", control, len(pkt)) + pkt
 
 
@@ -99,6 +99,14 @@ def main():
     seeds["udp4_peer_error"] = (record(OUT, out4) + record(IN, udp(REMOTE4, 53, EGRESS4, 1040)) +
                                 record(OUT, icmp(INNER4, REMOTE4, 3, 3, 0, delivered)))
     seeds["udp6_hop_by_hop"] = record(OUT, with_hop_by_hop(udp(INNER6, 1041, REMOTE6, 53)))
+    burst = b""
+    for port in range(1040, 1046):
+        burst += record(OUT, udp(INNER4, port, REMOTE4, 53), burst=True)
+    burst += record(OUT, tcp(INNER6, 1046, REMOTE6, 443, 0x02), burst=True)
+    for port in range(1040, 1046):
+        burst += record(IN, udp(REMOTE4, 53, EGRESS4, port), burst=True)
+    burst += record(IN, icmp(ROUTER4, EGRESS4, 3, 4, 1280, sent4[:28]), burst=True)
+    seeds["bursts"] = burst
     for name, data in seeds.items():
         with open(os.path.join(here, name), "wb") as f:
             f.write(data)

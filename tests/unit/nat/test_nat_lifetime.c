@@ -292,8 +292,8 @@ test_table_full(void **state)
 
 		assert_int_equal(nat_capacity(n), 8);
 		for (j = 0; j < 8; j++) {
-			len = tp_udp(pkt, f->inner, (uint16_t)(20001 + 2 * j), f->remote, 53, NULL, 8,
-				     false);
+			len = tp_udp(pkt, f->inner, (uint16_t)(20001 + 2 * j), f->remote, 53, NULL,
+				     8, false);
 			assert_int_equal(nat_outbound(n, f->family, pkt, len, PEER_A, T0 + S(j)),
 					 NAT_OK);
 			ext[j] = tp_sport(pkt);

@@ -203,7 +203,8 @@ test_owner_agrees_with_allocation(void **state)
 						      false);
 				} else {
 					ext = tp_echo_id(pkt);
-					rlen = tp_echo(reply, f->remote, f->egress, false, ext, 1, 8);
+					rlen = tp_echo(reply, f->remote, f->egress, false, ext, 1,
+						       8);
 				}
 				assert_true(ext >= MIN && ext <= MAX);
 				assert_int_equal(nat_port_owner(MIN, MAX, workers, ext), w);
@@ -535,7 +536,8 @@ walk_visit(const struct nat_session_info *s, void *ctx)
 			continue;
 		tp_addr(m->inner, &inner);
 		tp_addr(m->remote, &remote);
-		if (netaddr_equal(&inner, &s->inner.addr) && netaddr_equal(&remote, &s->remote.addr) &&
+		if (netaddr_equal(&inner, &s->inner.addr) &&
+		    netaddr_equal(&remote, &s->remote.addr) &&
 		    m->remote_port == s->remote.port &&
 		    (m->proto == s->protocol ||
 		     (m->proto == IPPROTO_ICMP && s->protocol == IPPROTO_ICMPV6))) {

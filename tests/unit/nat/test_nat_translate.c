@@ -56,7 +56,8 @@ test_udp_out_and_back(void **state)
 
 		len = tp_udp(pkt, f->inner, 40000, f->remote, 53, NULL, 33, false);
 		assert_int_equal(nat_outbound(n, f->family, pkt, len, PEER_A, T0), NAT_OK);
-		assert_int_equal(tp_udp(want, f->egress, 40000, f->remote, 53, NULL, 33, false), len);
+		assert_int_equal(tp_udp(want, f->egress, 40000, f->remote, 53, NULL, 33, false),
+				 len);
 		assert_packet(pkt, want, len);
 
 		len = tp_udp(pkt, f->remote, 53, f->egress, 40000, NULL, 301, false);
@@ -523,6 +524,88 @@ test_stats_and_walk(void **state)
 	nat_destroy(n);
 }
 
+/* The burst functions give what one call per packet gives, packet for packet: the same
+ * packets through two instances (inner ports kept, so the bytes are comparable), one of them
+ * fed in bursts that span chunks, hold several packets of one new flow and malformed ones. */
+static void
+test_burst_matches_single(void **state)
+{
+	enum { COUNT = 75 };
+	static uint8_t a[COUNT][TP_MAX], b[COUNT][TP_MAX];
+	struct nat *single = make_nat(0, 1), *bursty = make_nat(0, 1);
+	struct nat_burst_packet pkts[COUNT];
+	enum nat_result want[COUNT];
+	uint32_t want_peer[COUNT];
+	struct nat_stats sa, sb;
+	unsigned int i, ok;
+
+	(void)state;
+	/* outbound: three packets per flow, flows of all kinds, some cut short */
+	for (i = 0, ok = 0; i < COUNT; i++) {
+		const struct tp_family *f = &tp_families[(i / 3) % 2];
+		uint16_t port = (uint16_t)(2000 + i / 3);
+		size_t len;
+
+		if ((i / 3) % 3 == 2)
+			len = tp_echo(a[i], f->inner, f->remote, true, port, (uint16_t)i, 8);
+		else if ((i / 3) % 3 == 1)
+			len = tp_tcp(a[i], f->inner, port, f->remote, 80, TCP_SYN, NULL, i);
+		else
+			len = tp_udp(a[i], f->inner, port, f->remote, 53, NULL, i, false);
+		if (i % 10 == 7)
+			len = 21;
+		memcpy(b[i], a[i], len);
+		pkts[i] = (struct nat_burst_packet){b[i], (uint32_t)len, f->family, PEER_A + i % 2,
+						    NAT_RESULT_COUNT};
+		want[i] = nat_outbound(single, f->family, a[i], (uint32_t)len, PEER_A + i % 2, T0);
+		ok += want[i] == NAT_OK;
+	}
+	assert_int_equal(nat_outbound_burst(bursty, pkts, 0, T0), 0);
+	assert_int_equal(nat_outbound_burst(bursty, pkts, COUNT, T0), ok);
+	for (i = 0; i < COUNT; i++) {
+		assert_int_equal(pkts[i].result, want[i]);
+		assert_memory_equal(a[i], b[i], pkts[i].len);
+	}
+	/* inbound: a reply to each of those flows, and an error quoting what went out */
+	for (i = 0, ok = 0; i < COUNT; i++) {
+		const struct tp_family *f = &tp_families[(i / 3) % 2];
+		uint16_t port = (uint16_t)(2000 + i / 3);
+		uint8_t sent[TP_MAX];
+		size_t len, slen;
+
+		if (i % 3 == 2) {
+			slen = tp_udp(sent, f->egress, port, f->remote, 53, NULL, 8, false);
+			len = tp_icmp(a[i], f->router, f->egress, i % 2 ? 3 : 11, 0, 0, sent, slen);
+		} else if ((i / 3) % 3 == 2) {
+			len = tp_echo(a[i], f->remote, f->egress, false, port, 1, 8);
+		} else if ((i / 3) % 3 == 1) {
+			len = tp_tcp(a[i], f->remote, 80, f->egress, port, TCP_SYN | TCP_ACK, NULL,
+				     0);
+		} else {
+			len = tp_udp(a[i], f->remote, 53, f->egress, port, NULL, 8, false);
+		}
+		memcpy(b[i], a[i], len);
+		pkts[i] = (struct nat_burst_packet){b[i], (uint32_t)len, f->family, 0,
+						    NAT_RESULT_COUNT};
+		want_peer[i] = 0;
+		want[i] = nat_inbound(single, f->family, a[i], (uint32_t)len, T0, &want_peer[i]);
+		ok += want[i] == NAT_OK;
+	}
+	assert_true(ok > COUNT / 2);
+	assert_int_equal(nat_inbound_burst(bursty, pkts, COUNT, T0), ok);
+	for (i = 0; i < COUNT; i++) {
+		assert_int_equal(pkts[i].result, want[i]);
+		assert_int_equal(pkts[i].peer_id, want_peer[i]);
+		assert_memory_equal(a[i], b[i], pkts[i].len);
+	}
+	nat_stats_read(single, &sa);
+	nat_stats_read(bursty, &sb);
+	assert_memory_equal(&sa, &sb, sizeof(sa));
+	assert_int_equal(nat_session_count(single), nat_session_count(bursty));
+	nat_destroy(single);
+	nat_destroy(bursty);
+}
+
 static void *
 counting_alloc(size_t size, size_t align, void *ctx)
 {
@@ -580,6 +663,7 @@ main(void)
 		cmocka_unit_test(test_not_translated),
 		cmocka_unit_test(test_family_disabled),
 		cmocka_unit_test(test_stats_and_walk),
+		cmocka_unit_test(test_burst_matches_single),
 		cmocka_unit_test(test_caller_allocator),
 	};
 
