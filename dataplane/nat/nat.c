@@ -394,6 +394,11 @@ outbound_prepare(const struct nat *n, int family, const uint8_t *ip, uint32_t le
 		if (r != NAT_OK)
 			return r;
 		quote = ip + lk->quote_off;
+		/* an error goes back to where the packet came from (RFC 1122 3.2.2, RFC 4443 2.2):
+		 * anything else would show the session to a third party */
+		if (memcmp(ip + nat_addr_off(&lk->p, NAT_DESTINATION),
+			   quote + nat_addr_off(&lk->quote, NAT_SOURCE), nat_addr_len(version)) != 0)
+			return NAT_DROP_NO_SESSION;
 		lk->k.version = version;
 		lk->k.proto = lk->quote.proto;
 		r = key_ports(&lk->k, quote + lk->quote.l4_off, &lk->quote, NAT_DESTINATION,

@@ -32,8 +32,8 @@
  * inbound); ICMP errors in both directions (destination unreachable including fragmentation
  * needed, time exceeded, parameter problem; ICMPv6 destination unreachable, packet too big, time
  * exceeded, parameter problem): the quoted IP and transport header is matched to its session and
- * rewritten together with the outer header. Errors never create or refresh a session, and an
- * error a peer sends must be about one of that peer's sessions.
+ * rewritten together with the outer header. Errors never create or refresh a session; an error
+ * a peer sends must be about one of that peer's sessions and go to the quoted packet's source.
  *
  * Checksums are updated incrementally (RFC 1624), never recomputed and never verified: a correct
  * checksum stays correct and a wrong one stays wrong, so the receiver still catches corruption.

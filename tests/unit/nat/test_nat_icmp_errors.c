@@ -322,6 +322,16 @@ test_errors_without_session(void **state)
 		assert_int_equal(nat_outbound(n, f->family, err, (uint32_t)elen, PEER_A, T0),
 				 NAT_DROP_NO_SESSION);
 		assert_memory_equal(err, copy, elen);
+		/* about what did come in, but sent to a third party instead of its source */
+		slen = tp_udp(sent, f->remote, 3000, f->inner, 2000, NULL, 40, false);
+		elen = tp_icmp(err, f->inner, f->remote_b, e->type, e->code, 0, sent, slen);
+		memcpy(copy, err, elen);
+		assert_int_equal(nat_outbound(n, f->family, err, (uint32_t)elen, PEER_A, T0),
+				 NAT_DROP_NO_SESSION);
+		assert_memory_equal(err, copy, elen);
+		elen = tp_icmp(err, f->inner, f->remote, e->type, e->code, 0, sent, slen);
+		assert_int_equal(nat_outbound(n, f->family, err, (uint32_t)elen, PEER_A, T0),
+				 NAT_OK);
 		nat_destroy(n);
 	}
 }
