@@ -26,7 +26,9 @@
  * remote port): the inbound key is unique, so every return packet has exactly one session. The
  * inner source port is kept when it lies in this worker's slice and is free for that remote;
  * otherwise the search starts at a keyed pseudo-random point of the slice and probes linearly
- * for at most NAT_PORT_TRIES ports. Reserved ports (the node's listen port) are never handed out.
+ * for at most NAT_PORT_TRIES ports. Reserved ports (the node's listen port) are never handed out;
+ * the list is fixed at creation, so a new listen port inside the range means new instances. ICMP
+ * echo identifiers are allocated the same way from the same range and slices.
  *
  * Translated: TCP and UDP ports; ICMP/ICMPv6 echo identifiers (requests outbound, replies
  * inbound); ICMP errors in both directions (destination unreachable including fragmentation
@@ -246,7 +248,9 @@ struct nat_stats {
 
 /* A snapshot of the counters; safe from any thread (single-writer counters, relaxed loads). */
 void nat_stats_read(const struct nat *n, struct nat_stats *out);
+/* Sessions in the table now; the owning thread's view (other threads: nat_stats sessions). */
 uint32_t nat_session_count(const struct nat *n);
+/* Fixed at creation, safe from any thread. */
 uint32_t nat_capacity(const struct nat *n);     /* sessions this instance holds at most */
 uint32_t nat_peer_limit(const struct nat *n);   /* sessions of one peer this instance allows */
 
