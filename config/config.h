@@ -4,6 +4,8 @@
  * the reference for every key). A loaded config is immutable and self-contained: it owns every
  * string and array it points to and is released with config_free(). Reload builds a new config
  * and swaps it in only when it loaded without error, so a running node keeps its old one.
+ * After a load every string is set (defaults filled in: a peer without a name is "peer<N>", a
+ * region without a name takes its code); only the *_file paths are NULL when not used.
  */
 #ifndef EXITGATE_CONFIG_H
 #define EXITGATE_CONFIG_H

@@ -280,7 +280,7 @@ out:
 	return rc;
 }
 
-/* The first of a peer's names in an error: "peers[2] ("laptop")" */
+/* A peer as error messages name it: peers[2] ("laptop") */
 static void
 peer_label(char *buf, size_t size, const struct config *config, size_t index)
 {

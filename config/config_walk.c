@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "config_error.h"
 #include "config_schema.h"
 #include "keyfile.h"
@@ -56,46 +54,10 @@ ynode_member(const struct ynode *map, const char *key)
 	return NULL;
 }
 
-/* What a scalar of this kind is, for "expected ..., got ..." */
 static const char *
-kind_expectation(const struct schema_field *f)
+number_expectation(const struct schema_field *f)
 {
-	switch (f->kind) {
-	case SCHEMA_STRING:
-		return "a string";
-	case SCHEMA_IFNAME:
-		return "an interface name";
-	case SCHEMA_BOOL:
-		return "true or false";
-	case SCHEMA_UINT:
-		return "an unsigned integer";
-	case SCHEMA_INT:
-		return "an integer";
-	case SCHEMA_ENUM:
-	case SCHEMA_ENUM_LIST:
-		return "a name";
-	case SCHEMA_KEY:
-		return "a base64 key";
-	case SCHEMA_KEY_FILE:
-		return "a file path";
-	case SCHEMA_ADDRESS:
-		return "an IP address";
-	case SCHEMA_ENDPOINT:
-	case SCHEMA_ENDPOINT_LIST:
-		return "an endpoint (address:port)";
-	case SCHEMA_MAC:
-		return "a MAC address";
-	case SCHEMA_STRING_LIST:
-		return "a string";
-	case SCHEMA_CIDR_LIST:
-		return "a CIDR prefix";
-	case SCHEMA_PORT_RANGE:
-		return "a port";
-	case SCHEMA_MAP:
-	case SCHEMA_MAP_LIST:
-		return "a map";
-	}
-	return "a value";
+	return f->kind == SCHEMA_INT ? "an integer" : "an unsigned integer";
 }
 
 /* "got ..." for a node of the wrong kind */
@@ -177,14 +139,14 @@ parse_number(struct config_loader *loader, const struct schema_field *f, const s
 	int64_t value = 0;
 	size_t n;
 
-	if (scalar_text(loader, node, path, kind_expectation(f), &text) < 0)
+	if (scalar_text(loader, node, path, number_expectation(f), &text) < 0)
 		return -1;
 	digits = text;
 	if (f->kind == SCHEMA_INT && digits[0] == '-')
 		digits++;
 	n = strspn(digits, "0123456789");
 	if (n == 0 || digits[n] != '\0')
-		return wrong_kind(loader, node, path, kind_expectation(f));
+		return wrong_kind(loader, node, path, number_expectation(f));
 	if (n > 1 && digits[0] == '0')
 		return config_loader_error(loader, node, path,
 					   "bad number %s: leading zero (YAML 1.1 reads it as "
@@ -436,7 +398,11 @@ load_list(struct config_loader *loader, const struct schema_field *f, const stru
 		const struct ynode *item = items[i];
 		int rc = 0;
 
-		config_path_index(item_path, path, i);
+		/* a lone scalar standing for a list of one is named as written */
+		if (node->kind == YNODE_SEQUENCE)
+			config_path_index(item_path, path, i);
+		else
+			snprintf(item_path, sizeof(item_path), "%s", path);
 		switch (f->kind) {
 		case SCHEMA_STRING_LIST:
 			rc = load_string(loader, f, item, item_path, &((char **)array)[i]);
@@ -476,7 +442,12 @@ load_port_range(struct config_loader *loader, const struct schema_field *f,
 	char item_path[CONFIG_PATH_MAX];
 	int64_t ends[2];
 
-	if (node->kind != YNODE_SEQUENCE || node->item_count != 2)
+	if (node->kind == YNODE_SEQUENCE && node->item_count != 2)
+		return config_loader_error(loader, node, path,
+					   "expected a list of two ports [low, high], got %zu "
+					   "item%s",
+					   node->item_count, node->item_count == 1 ? "" : "s");
+	if (node->kind != YNODE_SEQUENCE)
 		return wrong_kind(loader, node, path, "a list of two ports [low, high]");
 	port.kind = SCHEMA_UINT;
 	for (size_t i = 0; i < 2; i++) {
@@ -537,8 +508,6 @@ load_key_file(struct config_loader *loader, const struct schema_field *f,
 		return -1;
 	free(*stored);
 	*stored = file;
-	if (file[0] == '\0')
-		return config_loader_error(loader, node, path, "must not be empty");
 	if (keyfile_read(file, loader->base_dir, schema_member(base, f->aux), why,
 			 sizeof(why)) < 0)
 		return config_loader_error(loader, node, path, "%s", why);

@@ -53,7 +53,16 @@ keyfile_read(const char *path, const char *base_dir, uint8_t key[KEY_LEN], char 
 	else
 		snprintf(full, sizeof(full), "%s", path);
 	config_quote(quoted, full, strlen(full));
-	/* O_NONBLOCK: a FIFO in place of the key must not hang the loader */
+	/* Look before opening: opening some devices has effects (a watchdog starts, a tape
+	 * rewinds), and a FIFO would block. The opened file is checked again below. */
+	if (stat(full, &st) < 0) {
+		snprintf(why, why_size, "cannot read key file %s: %s", quoted, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, why_size, "key file %s is not a regular file", quoted);
+		return -1;
+	}
 	fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		snprintf(why, why_size, "cannot read key file %s: %s", quoted, strerror(errno));

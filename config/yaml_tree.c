@@ -344,9 +344,19 @@ builder_event(struct builder *b, const yaml_event_t *event)
 		rc = builder_open(b, YNODE_MAPPING, event);
 		break;
 	case YAML_SEQUENCE_END_EVENT:
-	case YAML_MAPPING_END_EVENT:
 		b->depth--;
 		return 0;
+	case YAML_MAPPING_END_EVENT: {
+		const struct ynode *map = b->stack[b->depth - 1];
+
+		/* libyaml gives every key a value (an empty scalar at least); walkers rely on it */
+		if (map->pair_count > 0 && map->pairs[map->pair_count - 1].value == NULL) {
+			builder_error(b, line, column, "map key without a value");
+			return -1;
+		}
+		b->depth--;
+		return 0;
+	}
 	default:
 		return 0;
 	}

@@ -29,9 +29,9 @@
 #include "netaddr.h"
 
 enum cookie_mac_state {
-	COOKIE_MAC1_INVALID,   /* drop silently */
-	COOKIE_MAC1_VALID,     /* mac1 good; mac2 absent, wrong or not checked */
-	COOKIE_MAC2_VALID,     /* both good */
+	COOKIE_MAC1_INVALID, /* drop silently */
+	COOKIE_MAC1_VALID,   /* mac1 good; mac2 absent, wrong or not checked */
+	COOKIE_MAC2_VALID,   /* both good */
 };
 
 struct cookie_checker {

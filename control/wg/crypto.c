@@ -111,8 +111,8 @@ wg_crypto_hash(struct wg_crypto *c, uint8_t out[WG_HASH_LEN], const uint8_t *a, 
 }
 
 int
-wg_crypto_mac(struct wg_crypto *c, uint8_t *out, size_t out_len, const uint8_t *key,
-	      size_t key_len, const uint8_t *data, size_t data_len)
+wg_crypto_mac(struct wg_crypto *c, uint8_t *out, size_t out_len, const uint8_t *key, size_t key_len,
+	      const uint8_t *data, size_t data_len)
 {
 	OSSL_PARAM params[] = {
 		OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &out_len),
@@ -121,8 +121,8 @@ wg_crypto_mac(struct wg_crypto *c, uint8_t *out, size_t out_len, const uint8_t *
 	size_t len = 0;
 
 	if (!EVP_MAC_init(c->mac, key, key_len, params) ||
-	    !EVP_MAC_update(c->mac, data, data_len) ||
-	    !EVP_MAC_final(c->mac, out, &len, out_len) || len != out_len)
+	    !EVP_MAC_update(c->mac, data, data_len) || !EVP_MAC_final(c->mac, out, &len, out_len) ||
+	    len != out_len)
 		return -1;
 	return 0;
 }
@@ -133,8 +133,7 @@ wg_crypto_hmac(struct wg_crypto *c, uint8_t out[WG_HASH_LEN], const uint8_t *key
 {
 	size_t len = 0;
 
-	if (!EVP_MAC_init(c->hmac, key, key_len, NULL) ||
-	    !EVP_MAC_update(c->hmac, a, a_len) ||
+	if (!EVP_MAC_init(c->hmac, key, key_len, NULL) || !EVP_MAC_update(c->hmac, a, a_len) ||
 	    (b_len != 0 && !EVP_MAC_update(c->hmac, b, b_len)) ||
 	    !EVP_MAC_final(c->hmac, out, &len, WG_HASH_LEN) || len != WG_HASH_LEN)
 		return -1;

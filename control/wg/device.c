@@ -108,10 +108,11 @@ wg_device_new(const struct wg_device_config *config)
 						config->handshake_queue_capacity :
 						WG_DEVICE_DEFAULT_HANDSHAKE_QUEUE;
 	rl_capacity = config->ratelimiter_capacity != 0 ? config->ratelimiter_capacity :
-							 RATELIMITER_DEFAULT_CAPACITY;
+							  RATELIMITER_DEFAULT_CAPACITY;
 	if (dev->mtu < WG_DEVICE_MIN_MTU || dev->mtu > WG_DEVICE_MAX_MTU ||
 	    dev->max_peers > (1U << 20)) {
-		log_warn("wg device: mtu %u or max_peers %u out of range", dev->mtu, dev->max_peers);
+		log_warn("wg device: mtu %u or max_peers %u out of range", dev->mtu,
+			 dev->max_peers);
 		free(dev);
 		return NULL;
 	}
@@ -234,8 +235,20 @@ wg_device_public_key(const struct wg_device *dev)
 int
 wg_device_set_private_key(struct wg_device *dev, const uint8_t *private_key)
 {
+	uint8_t clamped[WG_KEY_LEN];
 	struct wg_peer *p;
 
+	/* The same key again (a UAPI "set" repeats it) changes nothing: sessions stay. */
+	if (private_key != NULL && dev->local.has_identity) {
+		bool same;
+
+		memcpy(clamped, private_key, WG_KEY_LEN);
+		wg_crypto_clamp(clamped);
+		same = wg_crypto_equal(clamped, dev->local.private_key, WG_KEY_LEN);
+		sodium_memzero(clamped, sizeof(clamped));
+		if (same)
+			return 0;
+	}
 	if (noise_local_set_private_key(&dev->local, private_key) != 0) {
 		log_warn("wg device: private key: gives no usable public key");
 		return -1;
@@ -316,7 +329,8 @@ outbox_forget_peer(struct wg_device *dev, const struct wg_peer *peer)
 
 	/* Datagrams already built stay sendable; they just no longer point at the peer. */
 	for (i = 0; i < dev->outbox_count; i++) {
-		struct wg_outbox_slot *s = &dev->outbox[(dev->outbox_head + i) % WG_DEVICE_OUTBOX_SIZE];
+		struct wg_outbox_slot *s =
+			&dev->outbox[(dev->outbox_head + i) % WG_DEVICE_OUTBOX_SIZE];
 
 		if (s->peer == peer)
 			s->peer = NULL;
@@ -429,10 +443,8 @@ device_drop(struct wg_device *dev, struct wg_rx_result *result, enum wg_drop_rea
 uint8_t *
 device_outbox_claim(struct wg_device *dev)
 {
-	if (dev->outbox_count == WG_DEVICE_OUTBOX_SIZE) {
-		device_drop(dev, NULL, WG_DROP_OUTBOX_FULL);
+	if (dev->outbox_count == WG_DEVICE_OUTBOX_SIZE)
 		return NULL;
-	}
 	return dev->outbox[(dev->outbox_head + dev->outbox_count) % WG_DEVICE_OUTBOX_SIZE].buf;
 }
 
@@ -503,7 +515,10 @@ drop_reason_of(enum noise_result r)
 		return WG_DROP_INITIATION_FLOOD;
 	case NOISE_WRONG_STATE:
 		return WG_DROP_WRONG_STATE;
+	case NOISE_KEYPAIR_EXPIRED:
+		return WG_DROP_KEYPAIR_EXPIRED;
 	case NOISE_OK:
+	case NOISE_REKEY_SOON:
 	case NOISE_SESSION_CONFIRMED:
 	case NOISE_INTERNAL_ERROR:
 		break;
@@ -525,8 +540,10 @@ device_initiate(struct wg_device *dev, struct wg_peer *peer, bool is_retry)
 		return;
 	}
 	buf = device_outbox_claim(dev);
-	if (buf == NULL)
+	if (buf == NULL) {
+		device_drop(dev, NULL, WG_DROP_OUTBOX_FULL);
 		return;
+	}
 	r = noise_create_initiation(&peer->remote, &msg);
 	if (r != NOISE_OK) {
 		device_drop(dev, NULL, drop_reason_of(r));
@@ -565,7 +582,8 @@ send_response(struct wg_device *dev, struct wg_peer *peer, struct wg_rx_result *
 		return;
 	}
 	r = noise_create_response(&peer->remote, &msg);
-	if (r == NOISE_OK && cookie_maker_add_macs(&peer->cookie, (uint8_t *)&msg, sizeof(msg)) != 0)
+	if (r == NOISE_OK &&
+	    cookie_maker_add_macs(&peer->cookie, (uint8_t *)&msg, sizeof(msg)) != 0)
 		r = NOISE_INTERNAL_ERROR;
 	if (r == NOISE_OK)
 		r = noise_begin_session(&peer->remote);
@@ -586,8 +604,7 @@ send_response(struct wg_device *dev, struct wg_peer *peer, struct wg_rx_result *
 /* ---- Handshake: receiving ---- */
 
 static void
-receive_cookie_reply(struct wg_device *dev, const uint8_t *datagram,
-		     struct wg_rx_result *result)
+receive_cookie_reply(struct wg_device *dev, const uint8_t *datagram, struct wg_rx_result *result)
 {
 	struct wg_msg_cookie_reply reply;
 	struct wg_index_entry *entry;
@@ -633,8 +650,10 @@ admit_handshake(struct wg_device *dev, const struct netendpoint *source, const u
 	/* Under load without a valid mac2: answer with a cookie instead of doing any DH. */
 	device_drop(dev, result, WG_DROP_NEEDS_COOKIE);
 	buf = device_outbox_claim(dev);
-	if (buf == NULL)
+	if (buf == NULL) {
+		device_drop(dev, NULL, WG_DROP_OUTBOX_FULL);
 		return false;
+	}
 	if (cookie_checker_create_reply(&dev->cookie, &reply, datagram, len, sender, source) != 0) {
 		device_drop(dev, NULL, WG_DROP_INTERNAL);
 		return false;
@@ -646,8 +665,8 @@ admit_handshake(struct wg_device *dev, const struct netendpoint *source, const u
 }
 
 static void
-receive_initiation(struct wg_device *dev, const struct netendpoint *source,
-		   const uint8_t *datagram, size_t len, struct wg_rx_result *result)
+receive_initiation(struct wg_device *dev, const struct netendpoint *source, const uint8_t *datagram,
+		   size_t len, struct wg_rx_result *result)
 {
 	struct wg_msg_initiation msg;
 	struct noise_remote *remote;

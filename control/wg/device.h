@@ -54,12 +54,12 @@ struct wg_device_datapath {
 };
 
 struct wg_device_config {
-	const struct wg_env *env;           /* NULL: wg_env_system */
+	const struct wg_env *env;                  /* NULL: wg_env_system */
 	const struct wg_device_datapath *datapath; /* NULL: keypairs live in the device only */
-	uint32_t max_peers;                 /* 0: WG_DEVICE_DEFAULT_MAX_PEERS */
-	uint32_t ratelimiter_capacity;      /* 0: RATELIMITER_DEFAULT_CAPACITY */
-	uint32_t handshake_queue_capacity;  /* 0: WG_DEVICE_DEFAULT_HANDSHAKE_QUEUE */
-	uint16_t mtu;                       /* tunnel MTU (padding cap); 0: 1420 */
+	uint32_t max_peers;                        /* 0: WG_DEVICE_DEFAULT_MAX_PEERS */
+	uint32_t ratelimiter_capacity;             /* 0: RATELIMITER_DEFAULT_CAPACITY */
+	uint32_t handshake_queue_capacity;         /* 0: WG_DEVICE_DEFAULT_HANDSHAKE_QUEUE */
+	uint16_t mtu;                              /* tunnel MTU (padding cap); 0: 1420 */
 };
 
 enum wg_rx_verdict {

@@ -40,10 +40,12 @@ device_send_staged(struct wg_device *dev, struct wg_peer *peer)
 	uint64_t now = wg_env_now(dev->env);
 	struct wg_keypair *kp = noise_remote_send_keypair(&peer->remote);
 	bool rekey = false;
+	enum noise_result lifetime;
 
 	if (peer->staged.count == 0)
 		return;
-	if (kp == NULL || wg_keypair_expired(kp, now)) {
+	lifetime = kp != NULL ? noise_keypair_check_send(kp, now) : NOISE_KEYPAIR_EXPIRED;
+	if (lifetime == NOISE_KEYPAIR_EXPIRED) {
 		/* No usable session: keep the packets staged and start a handshake. */
 		device_initiate(dev, peer, false);
 		return;
@@ -55,22 +57,22 @@ device_send_staged(struct wg_device *dev, struct wg_peer *peer)
 		uint16_t len;
 		size_t msg_len;
 
-		if (wg_keypair_reserve_send_counters(kp, 1, &counter) != 1) {
-			/* Counters exhausted: the rest waits for the new session. */
-			rekey = true;
-			break;
-		}
 		buf = device_outbox_claim(dev);
 		if (buf == NULL) {
 			/* The caller is not draining: what is left would only grow stale. */
 			dev->stats.drops[WG_DROP_OUTBOX_FULL] += wg_staged_purge(&peer->staged);
 			break;
 		}
+		if (wg_keypair_reserve_send_counters(kp, 1, &counter) != 1) {
+			/* Counters exhausted: the rest waits for the new session. */
+			rekey = true;
+			break;
+		}
 		plaintext = wg_staged_peek(&peer->staged, &len);
 		memcpy(buf + WG_MSG_TRANSPORT_HEADER_LEN, plaintext, len);
 		wg_staged_pop(&peer->staged);
-		msg_len = wg_transport_seal(&dev->transport, kp->send_key, kp->remote_index, counter,
-					    buf, len, dev->mtu);
+		msg_len = wg_transport_seal(&dev->transport, kp->send_key, kp->remote_index,
+					    counter, buf, len, dev->mtu);
 		device_outbox_commit(dev, peer, msg_len);
 		device_note_sent(dev, peer, len != 0);
 		if (len != 0) {
@@ -79,7 +81,8 @@ device_send_staged(struct wg_device *dev, struct wg_peer *peer)
 			dev->stats.keepalives_sent++;
 		}
 	}
-	if (rekey || timers_rekey_on_send(kp, now))
+	/* due for a new session now, or since the counters ran out in the loop */
+	if (rekey || noise_keypair_check_send(kp, now) != NOISE_OK)
 		device_initiate(dev, peer, false);
 }
 
@@ -148,7 +151,7 @@ wg_device_receive_transport(struct wg_device *dev, const struct netendpoint *sou
 	}
 	kp = entry->keypair;
 	peer = entry->peer;
-	if (wg_keypair_expired(kp, now)) {
+	if (noise_keypair_check_receive(kp, now) == NOISE_KEYPAIR_EXPIRED) {
 		device_drop(dev, result, WG_DROP_KEYPAIR_EXPIRED);
 		return;
 	}

@@ -56,7 +56,8 @@ struct wg_device {
 
 /* Count a drop and record it in result (which may be NULL). */
 void device_drop(struct wg_device *dev, struct wg_rx_result *result, enum wg_drop_reason reason);
-/* A free outbox buffer of outbox_slot_size bytes, or NULL (drop counted) when full. */
+/* A free outbox buffer of outbox_slot_size bytes, or NULL when full (the caller counts the
+ * drop). */
 uint8_t *device_outbox_claim(struct wg_device *dev);
 /* Queue the claimed buffer as a datagram of len bytes to the peer's endpoint. */
 void device_outbox_commit(struct wg_device *dev, struct wg_peer *peer, size_t len);

@@ -21,6 +21,10 @@ noise_result_name(enum noise_result result)
 		return "ok";
 	case NOISE_SESSION_CONFIRMED:
 		return "session_confirmed";
+	case NOISE_REKEY_SOON:
+		return "rekey_soon";
+	case NOISE_KEYPAIR_EXPIRED:
+		return "keypair_expired";
 	case NOISE_NO_IDENTITY:
 		return "no_identity";
 	case NOISE_UNKNOWN_PEER:
@@ -44,8 +48,7 @@ noise_result_name(enum noise_result result)
 }
 
 int
-noise_protocol_constants(struct wg_crypto *crypto, uint8_t c0[WG_HASH_LEN],
-			 uint8_t h0[WG_HASH_LEN])
+noise_protocol_constants(struct wg_crypto *crypto, uint8_t c0[WG_HASH_LEN], uint8_t h0[WG_HASH_LEN])
 {
 	if (wg_crypto_hash(crypto, c0, (const uint8_t *)construction, strlen(construction), NULL,
 			   0) != 0)
@@ -144,6 +147,29 @@ noise_keypair_received(struct noise_remote *remote, struct wg_keypair *kp)
 	keypair_retire(remote, old_previous);
 	wg_keypair_set_can_send(kp, true);
 	return NOISE_SESSION_CONFIRMED;
+}
+
+enum noise_result
+noise_keypair_check_send(const struct wg_keypair *kp, uint64_t now_ns)
+{
+	uint64_t counter = wg_keypair_send_counter(kp);
+
+	if (wg_keypair_expired(kp, now_ns) || counter >= WG_REJECT_AFTER_MESSAGES)
+		return NOISE_KEYPAIR_EXPIRED;
+	if (counter > WG_REKEY_AFTER_MESSAGES ||
+	    (kp->initiator && now_ns - kp->birth_ns >= WG_REKEY_AFTER_TIME_NS))
+		return NOISE_REKEY_SOON;
+	return NOISE_OK;
+}
+
+enum noise_result
+noise_keypair_check_receive(const struct wg_keypair *kp, uint64_t now_ns)
+{
+	if (wg_keypair_expired(kp, now_ns))
+		return NOISE_KEYPAIR_EXPIRED;
+	if (kp->initiator && now_ns - kp->birth_ns >= WG_REKEY_ON_RECEIVE_AGE_NS)
+		return NOISE_REKEY_SOON;
+	return NOISE_OK;
 }
 
 struct wg_keypair *
@@ -649,7 +675,8 @@ noise_begin_session(struct noise_remote *remote)
 	memset(first, 0, sizeof(first));
 	memset(second, 0, sizeof(second));
 	if ((hs->state != NOISE_HANDSHAKE_CONSUMED_RESPONSE &&
-	     hs->state != NOISE_HANDSHAKE_CREATED_RESPONSE) || !hs->has_index) {
+	     hs->state != NOISE_HANDSHAKE_CREATED_RESPONSE) ||
+	    !hs->has_index) {
 		r = NOISE_WRONG_STATE;
 		goto out;
 	}
@@ -660,8 +687,8 @@ noise_begin_session(struct noise_remote *remote)
 	kp = u->keypair_alloc != NULL ? u->keypair_alloc(u->arg, remote) : noise_keypair_alloc();
 	if (kp == NULL)
 		goto out;
-	wg_keypair_init(kp, initiator ? first : second, initiator ? second : first,
-			hs->local_index, hs->remote_index, initiator, wg_env_now(local->env));
+	wg_keypair_init(kp, initiator ? first : second, initiator ? second : first, hs->local_index,
+			hs->remote_index, initiator, wg_env_now(local->env));
 	u->index_bind_keypair(u->arg, hs->local_index, kp);
 	handshake_zero(hs); /* the index now belongs to the keypair */
 	keypair_add(remote, kp);

@@ -36,16 +36,18 @@ struct noise_remote;
 enum noise_result {
 	NOISE_OK = 0,
 	NOISE_SESSION_CONFIRMED, /* a data packet arrived on the next keypair: it is now current */
+	NOISE_REKEY_SOON,        /* the keypair still works, but a new handshake is due */
+	NOISE_KEYPAIR_EXPIRED,   /* the keypair must not be used any more */
 	/* Reasons to drop the message (or not to send one). */
-	NOISE_NO_IDENTITY,       /* no local private key */
-	NOISE_UNKNOWN_PEER,      /* the initiator's static key is not a configured remote */
-	NOISE_SELF_KEY,          /* the remote's static key is our own */
-	NOISE_LOW_ORDER,         /* a DH result was all zeros (low-order point) */
-	NOISE_DECRYPT_FAILED,    /* a handshake field did not authenticate */
-	NOISE_REPLAY,            /* TAI64N not greater than the greatest seen from that remote */
-	NOISE_FLOOD,             /* an initiation < 20 ms after the last one consumed */
-	NOISE_WRONG_STATE,       /* no handshake in the state or with the index the message needs */
-	NOISE_INTERNAL_ERROR,    /* out of memory, index space or a library failure */
+	NOISE_NO_IDENTITY,    /* no local private key */
+	NOISE_UNKNOWN_PEER,   /* the initiator's static key is not a configured remote */
+	NOISE_SELF_KEY,       /* the remote's static key is our own */
+	NOISE_LOW_ORDER,      /* a DH result was all zeros (low-order point) */
+	NOISE_DECRYPT_FAILED, /* a handshake field did not authenticate */
+	NOISE_REPLAY,         /* TAI64N not greater than the greatest seen from that remote */
+	NOISE_FLOOD,          /* an initiation < 20 ms after the last one consumed */
+	NOISE_WRONG_STATE,    /* no handshake in the state or with the index the message needs */
+	NOISE_INTERNAL_ERROR, /* out of memory, index space or a library failure */
 };
 
 const char *noise_result_name(enum noise_result result);
@@ -160,6 +162,15 @@ enum noise_result noise_begin_session(struct noise_remote *remote);
 
 /* The keypair to send on: the current one when it may send, else NULL. */
 struct wg_keypair *noise_remote_send_keypair(const struct noise_remote *remote);
+/*
+ * The key lifetime rules. Sending: NOISE_KEYPAIR_EXPIRED at REJECT_AFTER_TIME or
+ * REJECT_AFTER_MESSAGES, else NOISE_REKEY_SOON past REKEY_AFTER_MESSAGES or, for the initiator,
+ * REKEY_AFTER_TIME, else NOISE_OK. Receiving: NOISE_KEYPAIR_EXPIRED at REJECT_AFTER_TIME, else
+ * NOISE_REKEY_SOON for the initiator once the keypair is REJECT_AFTER_TIME - KEEPALIVE_TIMEOUT -
+ * REKEY_TIMEOUT (165 s) old, else NOISE_OK.
+ */
+enum noise_result noise_keypair_check_send(const struct wg_keypair *kp, uint64_t now_ns);
+enum noise_result noise_keypair_check_receive(const struct wg_keypair *kp, uint64_t now_ns);
 /* A data packet authenticated on kp: NOISE_SESSION_CONFIRMED when kp was next and is now
  * current (it may send from now on), else NOISE_OK. */
 enum noise_result noise_keypair_received(struct noise_remote *remote, struct wg_keypair *kp);

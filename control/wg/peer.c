@@ -37,8 +37,7 @@ slot(struct wg_staged_queue *q, uint32_t i)
 }
 
 void
-wg_staged_push(struct wg_staged_queue *q, const uint8_t *packet, uint16_t len,
-	       bool *dropped_oldest)
+wg_staged_push(struct wg_staged_queue *q, const uint8_t *packet, uint16_t len, bool *dropped_oldest)
 {
 	*dropped_oldest = false;
 	if (q->count == WG_PEER_STAGED_MAX) {

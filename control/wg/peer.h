@@ -23,7 +23,7 @@ enum {
 };
 
 struct wg_staged_queue {
-	uint8_t *buffers;  /* WG_PEER_STAGED_MAX slots of slot_size bytes */
+	uint8_t *buffers; /* WG_PEER_STAGED_MAX slots of slot_size bytes */
 	uint16_t len[WG_PEER_STAGED_MAX];
 	uint32_t slot_size;
 	uint32_t head;

@@ -14,8 +14,8 @@
 #include "ratelimiter.h"
 
 static const uint64_t PACKET_COST_NS = 1000000000ULL / WG_HANDSHAKE_RATE_PER_SECOND;
-static const uint64_t TOKEN_MAX_NS = 1000000000ULL / WG_HANDSHAKE_RATE_PER_SECOND *
-				     WG_HANDSHAKE_RATE_BURST;
+static const uint64_t TOKEN_MAX_NS =
+	1000000000ULL / WG_HANDSHAKE_RATE_PER_SECOND * WG_HANDSHAKE_RATE_BURST;
 static const uint64_t IDLE_EXPIRY_NS = 1000000000ULL;
 
 struct ratelimiter_entry {

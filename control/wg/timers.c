@@ -57,8 +57,8 @@ void
 timers_data_sent(struct wg_timers *t)
 {
 	if (!armed(t->new_handshake_at))
-		t->new_handshake_at = now_ns(t) + WG_KEEPALIVE_TIMEOUT_NS + WG_REKEY_TIMEOUT_NS +
-				      jitter_ns(t);
+		t->new_handshake_at =
+			now_ns(t) + WG_KEEPALIVE_TIMEOUT_NS + WG_REKEY_TIMEOUT_NS + jitter_ns(t);
 }
 
 void
@@ -86,7 +86,8 @@ void
 timers_any_authenticated_packet_traversal(struct wg_timers *t)
 {
 	if (t->persistent_keepalive_s != 0)
-		t->persistent_keepalive_at = now_ns(t) + t->persistent_keepalive_s * WG_NSEC_PER_SEC;
+		t->persistent_keepalive_at =
+			now_ns(t) + t->persistent_keepalive_s * WG_NSEC_PER_SEC;
 }
 
 void
@@ -128,24 +129,15 @@ timers_initiation_allowed(struct wg_timers *t, bool is_retry)
 {
 	if (!is_retry)
 		t->handshake_attempts = 0;
-	return !t->has_sent_handshake || now_ns(t) - t->last_sent_handshake_ns >= WG_REKEY_TIMEOUT_NS;
-}
-
-bool
-timers_rekey_on_send(const struct wg_keypair *kp, uint64_t now)
-{
-	if (kp == NULL)
-		return false;
-	return wg_keypair_send_counter(kp) > WG_REKEY_AFTER_MESSAGES ||
-	       (kp->initiator && now - kp->birth_ns >= WG_REKEY_AFTER_TIME_NS);
+	return !t->has_sent_handshake ||
+	       now_ns(t) - t->last_sent_handshake_ns >= WG_REKEY_TIMEOUT_NS;
 }
 
 bool
 timers_rekey_on_receive(struct wg_timers *t, const struct wg_keypair *kp)
 {
-	if (kp == NULL || !kp->initiator || t->sent_lastminute_handshake)
-		return false;
-	if (now_ns(t) - kp->birth_ns < WG_REKEY_ON_RECEIVE_AGE_NS)
+	if (kp == NULL || t->sent_lastminute_handshake ||
+	    noise_keypair_check_receive(kp, now_ns(t)) != NOISE_REKEY_SOON)
 		return false;
 	t->sent_lastminute_handshake = true;
 	return true;

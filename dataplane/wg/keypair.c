@@ -7,8 +7,8 @@
 
 void
 wg_keypair_init(struct wg_keypair *kp, const uint8_t send_key[WG_KEY_LEN],
-		const uint8_t receive_key[WG_KEY_LEN], uint32_t local_index,
-		uint32_t remote_index, bool initiator, uint64_t birth_ns)
+		const uint8_t receive_key[WG_KEY_LEN], uint32_t local_index, uint32_t remote_index,
+		bool initiator, uint64_t birth_ns)
 {
 	memcpy(kp->send_key, send_key, WG_KEY_LEN);
 	memcpy(kp->receive_key, receive_key, WG_KEY_LEN);
@@ -36,7 +36,8 @@ wg_keypair_reserve_send_counters(struct wg_keypair *kp, uint32_t n, uint64_t *fi
 	uint64_t start;
 
 	/* The load bounds the overshoot past the limit (see keypair.h), so the add cannot wrap. */
-	if (atomic_load_explicit(&kp->send_counter, memory_order_relaxed) >= WG_REJECT_AFTER_MESSAGES)
+	if (atomic_load_explicit(&kp->send_counter, memory_order_relaxed) >=
+	    WG_REJECT_AFTER_MESSAGES)
 		return 0;
 	start = atomic_fetch_add_explicit(&kp->send_counter, n, memory_order_relaxed);
 	if (start >= WG_REJECT_AFTER_MESSAGES)

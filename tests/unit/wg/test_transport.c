@@ -82,8 +82,13 @@ test_rfc8439_ipsecmb_single(void **state)
 
 	rfc8439_load(&v);
 	memcpy(data, rfc8439_plaintext, sizeof(data));
-	op = (struct wg_aead_op){ .key = v.key, .nonce = v.nonce, .aad = v.aad, .aad_len = 12,
-				  .data = data, .len = sizeof(data), .tag = tag };
+	op = (struct wg_aead_op){ .key = v.key,
+				  .nonce = v.nonce,
+				  .aad = v.aad,
+				  .aad_len = 12,
+				  .data = data,
+				  .len = sizeof(data),
+				  .tag = tag };
 	wg_aead_seal(ctx, &op);
 	assert_memory_equal(data, v.ciphertext, sizeof(data));
 	assert_memory_equal(tag, v.tag, sizeof(tag));
@@ -106,8 +111,12 @@ test_rfc8439_ipsecmb_burst(void **state)
 	rfc8439_load(&v);
 	for (i = 0; i < COPIES; i++) {
 		memcpy(data[i], rfc8439_plaintext, 114);
-		ops[i] = (struct wg_aead_op){ .key = v.key, .nonce = v.nonce, .aad = v.aad,
-					      .aad_len = 12, .data = data[i], .len = 114,
+		ops[i] = (struct wg_aead_op){ .key = v.key,
+					      .nonce = v.nonce,
+					      .aad = v.aad,
+					      .aad_len = 12,
+					      .data = data[i],
+					      .len = 114,
 					      .tag = tag[i] };
 	}
 	assert_int_equal(wg_aead_seal_burst(ctx, ops, COPIES), COPIES);
@@ -132,8 +141,8 @@ test_rfc8439_libsodium(void **state)
 	(void)state;
 	rfc8439_load(&v);
 	assert_int_equal(crypto_aead_chacha20poly1305_ietf_encrypt(
-				 out, &len, (const uint8_t *)rfc8439_plaintext, 114, v.aad, 12, NULL,
-				 v.nonce, v.key),
+				 out, &len, (const uint8_t *)rfc8439_plaintext, 114, v.aad, 12,
+				 NULL, v.nonce, v.key),
 			 0);
 	assert_int_equal(len, 130);
 	assert_memory_equal(out, v.ciphertext, 114);
@@ -150,16 +159,18 @@ test_padded_len(void **state)
 	static const struct {
 		size_t len, mtu, padded;
 	} cases[] = {
-		{ 0, 1420, 0 },       { 1, 1420, 16 },     { 15, 1420, 16 },   { 16, 1420, 16 },
-		{ 17, 1420, 32 },     { 84, 1420, 96 },    { 1404, 1420, 1408 }, { 1409, 1420, 1420 },
-		{ 1419, 1420, 1420 }, { 1420, 1420, 1420 }, { 1500, 1420, 1500 }, { 100, 100, 100 },
+		{ 0, 1420, 0 },       { 1, 1420, 16 },      { 15, 1420, 16 },
+		{ 16, 1420, 16 },     { 17, 1420, 32 },     { 84, 1420, 96 },
+		{ 1404, 1420, 1408 }, { 1409, 1420, 1420 }, { 1419, 1420, 1420 },
+		{ 1420, 1420, 1420 }, { 1500, 1420, 1500 }, { 100, 100, 100 },
 		{ 99, 100, 100 },
 	};
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		assert_int_equal(wg_transport_padded_len(cases[i].len, cases[i].mtu), cases[i].padded);
+		assert_int_equal(wg_transport_padded_len(cases[i].len, cases[i].mtu),
+				 cases[i].padded);
 		assert_int_equal(wg_transport_message_len(cases[i].len, cases[i].mtu),
 				 cases[i].padded + 32);
 	}
@@ -195,15 +206,24 @@ test_classify(void **state)
 		size_t len;
 		enum wg_message_type type;
 	} cases[] = {
-		{ { 1, 0, 0, 0 }, 148, WG_MSG_INITIATION },  { { 1, 0, 0, 0 }, 147, 0 },
-		{ { 1, 0, 0, 0 }, 149, 0 },                  { { 2, 0, 0, 0 }, 92, WG_MSG_RESPONSE },
-		{ { 2, 0, 0, 0 }, 91, 0 },                   { { 2, 0, 0, 0 }, 93, 0 },
-		{ { 3, 0, 0, 0 }, 64, WG_MSG_COOKIE_REPLY }, { { 3, 0, 0, 0 }, 63, 0 },
-		{ { 3, 0, 0, 0 }, 65, 0 },                   { { 4, 0, 0, 0 }, 32, WG_MSG_TRANSPORT },
-		{ { 4, 0, 0, 0 }, 1500, WG_MSG_TRANSPORT },  { { 4, 0, 0, 0 }, 31, 0 },
-		{ { 0, 0, 0, 0 }, 148, 0 },                  { { 5, 0, 0, 0 }, 148, 0 },
-		{ { 1, 1, 0, 0 }, 148, 0 },                  { { 1, 0, 0, 1 }, 148, 0 },
-		{ { 4, 0, 1, 0 }, 32, 0 },                   { { 1, 0, 0, 0 }, 3, 0 },
+		{ { 1, 0, 0, 0 }, 148, WG_MSG_INITIATION },
+		{ { 1, 0, 0, 0 }, 147, 0 },
+		{ { 1, 0, 0, 0 }, 149, 0 },
+		{ { 2, 0, 0, 0 }, 92, WG_MSG_RESPONSE },
+		{ { 2, 0, 0, 0 }, 91, 0 },
+		{ { 2, 0, 0, 0 }, 93, 0 },
+		{ { 3, 0, 0, 0 }, 64, WG_MSG_COOKIE_REPLY },
+		{ { 3, 0, 0, 0 }, 63, 0 },
+		{ { 3, 0, 0, 0 }, 65, 0 },
+		{ { 4, 0, 0, 0 }, 32, WG_MSG_TRANSPORT },
+		{ { 4, 0, 0, 0 }, 1500, WG_MSG_TRANSPORT },
+		{ { 4, 0, 0, 0 }, 31, 0 },
+		{ { 0, 0, 0, 0 }, 148, 0 },
+		{ { 5, 0, 0, 0 }, 148, 0 },
+		{ { 1, 1, 0, 0 }, 148, 0 },
+		{ { 1, 0, 0, 1 }, 148, 0 },
+		{ { 4, 0, 1, 0 }, 32, 0 },
+		{ { 1, 0, 0, 0 }, 3, 0 },
 	};
 	uint8_t buf[1500] = { 0 };
 	size_t i;
@@ -246,10 +266,12 @@ test_seal_matches_libsodium(void **state)
 								  0, NULL, nonce, key);
 			memset(msg, 0xee, sizeof(msg)); /* padding must come out as zeros */
 			memcpy(msg + 16, plain, len);
-			msg_len = wg_transport_seal(ctx, key, 0xabcdef01, counters[ci], msg, len, 1420);
+			msg_len = wg_transport_seal(ctx, key, 0xabcdef01, counters[ci], msg, len,
+						    1420);
 			assert_int_equal(msg_len, padded + 32);
 			assert_memory_equal(msg + 16, expect, padded + 16);
-			assert_int_equal(wg_transport_header_parse(msg, msg_len, &receiver, &counter), 0);
+			assert_int_equal(
+				wg_transport_header_parse(msg, msg_len, &receiver, &counter), 0);
 			assert_int_equal(receiver, 0xabcdef01);
 			assert_true(counter == counters[ci]);
 			assert_int_equal(wg_transport_open(ctx, key, counter, msg, msg_len),
@@ -279,9 +301,11 @@ test_burst_matches_single(void **state)
 		len[i] = (i * 97) % 1421;
 		randombytes_buf(burst[i] + 16, len[i]);
 		memcpy(single[i], burst[i], sizeof(burst[i]));
-		ops[i] = (struct wg_transport_op){ .key = key, .msg = burst[i],
+		ops[i] = (struct wg_transport_op){ .key = key,
+						   .msg = burst[i],
 						   .payload_len = (uint32_t)len[i],
-						   .receiver = 7, .counter = 1000 + i };
+						   .receiver = 7,
+						   .counter = 1000 + i };
 	}
 	assert_int_equal(wg_transport_seal_burst(ctx, ops, N, 1420), N);
 	for (i = 0; i < N; i++) {
@@ -300,9 +324,9 @@ test_burst_matches_single(void **state)
 			continue;
 		}
 		assert_int_equal(ops[i].status, WG_TRANSPORT_OK);
-		assert_int_equal(wg_transport_open(ctx, key, 1000 + i, single[i],
-						   ops[i].payload_len + 32),
-				 WG_TRANSPORT_OK);
+		assert_int_equal(
+			wg_transport_open(ctx, key, 1000 + i, single[i], ops[i].payload_len + 32),
+			WG_TRANSPORT_OK);
 		assert_memory_equal(burst[i] + 16, single[i] + 16, ops[i].payload_len);
 	}
 }
@@ -342,6 +366,8 @@ test_open_failures_wipe(void **state)
 	assert_int_equal(wg_transport_open(ctx, key, 3, msg, 32), WG_TRANSPORT_OK);
 	msg[31] ^= 0xff;
 	assert_int_equal(wg_transport_open(ctx, key, 3, msg, 32), WG_TRANSPORT_AUTH_FAILED);
+	/* shorter than a header and a tag */
+	assert_int_equal(wg_transport_open(ctx, key, 3, msg, 31), WG_TRANSPORT_ERROR);
 }
 
 static void
