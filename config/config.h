@@ -187,6 +187,8 @@ void config_free(struct config *config);
 /* true when both configs hold the same settings (every key of the schema, secrets included;
  * source_path is not compared). A reload that changes nothing can be told apart this way. */
 bool config_equal(const struct config *a, const struct config *b);
+/* The same for one top-level section ("dataplane", "ports", ...); false for an unknown name. */
+bool config_section_equal(const struct config *a, const struct config *b, const char *section);
 
 /* Write the normalised config (every default filled, schema order) as YAML. Private and
  * preshared keys are printed as "(hidden)" unless show_secrets. */

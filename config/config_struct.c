@@ -211,3 +211,15 @@ config_equal(const struct config *a, const struct config *b)
 {
 	return schema_equal(&config_schema, a, b);
 }
+
+bool
+config_section_equal(const struct config *a, const struct config *b, const char *section)
+{
+	for (size_t i = 0; i < config_schema.field_count; i++) {
+		const struct schema_field *f = &config_schema.fields[i];
+
+		if (strcmp(f->name, section) == 0)
+			return field_equal(f, a, b);
+	}
+	return false;
+}

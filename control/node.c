@@ -92,7 +92,8 @@ upcalls_drain(struct node *node)
 		done += n;
 	}
 	wg_node_flush(node->wg);
-	return !rte_ring_empty(node->dp->up_handshake) || !rte_ring_empty(node->dp->up_other);
+	/* nothing left: say so to the workers, unless something arrived while we looked */
+	return !handoff_wait(node->dp);
 }
 
 static void

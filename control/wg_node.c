@@ -484,9 +484,12 @@ wg_node_apply_config(struct wg_node *wn, const struct config *c, struct strbuf *
 	struct wg_node_peer *np, *next;
 
 	/* what cannot change under running workers: say so, apply the rest */
-	if (c->dataplane.workers != old->dataplane.workers ||
-	    memcmp(&c->ports, &old->ports, sizeof(c->ports)) != 0)
-		log_warn("reload: dataplane and ports changes take effect at the next restart");
+	static const char *const at_restart[] = {"dataplane", "ports", "exit", "control"};
+
+	for (size_t i = 0; i < sizeof(at_restart) / sizeof(at_restart[0]); i++)
+		if (!config_section_equal(c, old, at_restart[i]))
+			log_warn("reload: changes to %s take effect at the next restart",
+				 at_restart[i]);
 	if (sodium_memcmp(c->node.private_key, wn->private_key, KEY_LEN) != 0) {
 		if (wg_device_set_private_key(wn->dev, c->node.private_key) != 0) {
 			strbuf_puts(why, "node.private_key: gives no usable public key");

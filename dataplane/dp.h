@@ -73,7 +73,8 @@ struct dataplane {
 	/* worker -> control */
 	struct rte_ring *up_handshake; /* WireGuard types 1-3; its depth drives "under load" */
 	struct rte_ring *up_other;     /* STUN, disco, ARP/ND to learn, packets waiting for state */
-	int up_eventfd;                /* written when a worker makes an up ring non-empty */
+	int up_eventfd;                /* written when the control plane waits and work arrives */
+	int control_waiting;           /* the control plane found the up rings empty (handoff.h) */
 
 	struct rte_rcu_qsbr *rcu;
 	struct rte_rcu_qsbr_dq *rcu_defer;

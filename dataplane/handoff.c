@@ -16,6 +16,7 @@ handoff_create(struct dataplane *dp)
 	uint32_t depth = dp->config->dataplane.handshake_queue;
 
 	dp->up_eventfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	dp->control_waiting = 1; /* nobody drains yet: the first packet must wake the loop */
 	if (dp->up_eventfd < 0) {
 		log_error("handoff: eventfd: %s", strerror(errno));
 		return -1;
@@ -56,18 +57,29 @@ handoff_destroy(struct dataplane *dp)
 int
 handoff_up(struct dataplane *dp, struct rte_ring *ring, struct rte_mbuf *m)
 {
-	unsigned int free_space;
 	uint64_t one = 1;
 
-	if (rte_ring_enqueue_bulk(ring, (void **)&m, 1, &free_space) == 0)
+	if (rte_ring_enqueue(ring, m) != 0)
 		return -1;
-	/* This packet made the ring non-empty: the control plane may be asleep in epoll. */
-	if (rte_ring_get_capacity(ring) - free_space == 1) {
+	/* the enqueue must be visible before we look at the flag (store-load ordering) */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&dp->control_waiting, __ATOMIC_RELAXED) &&
+	    __atomic_exchange_n(&dp->control_waiting, 0, __ATOMIC_SEQ_CST)) {
 		ssize_t rc = write(dp->up_eventfd, &one, sizeof(one));
 
-		(void)rc; /* EAGAIN means the counter is already non-zero: a wake-up is pending */
+		(void)rc; /* EAGAIN: the counter is already non-zero, a wake-up is pending */
 	}
 	return 0;
+}
+
+bool
+handoff_wait(struct dataplane *dp)
+{
+	__atomic_store_n(&dp->control_waiting, 1, __ATOMIC_SEQ_CST);
+	if (rte_ring_empty(dp->up_handshake) && rte_ring_empty(dp->up_other))
+		return true;
+	__atomic_store_n(&dp->control_waiting, 0, __ATOMIC_SEQ_CST);
+	return false;
 }
 
 void

@@ -1,0 +1,107 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Helpers shared by the namespace labs (sourced). Every lab:
+#   - checks root first (lab_require_root exits 77, meson's "skipped", with the reason);
+#   - creates only namespaces with its own prefix and deletes them on any exit (lab_cleanup);
+#   - counts checks with lab_check / lab_fail and ends with lab_finish ("N passed, N failed").
+
+LAB_PASSED=0
+LAB_FAILED=0
+LAB_NAMESPACES=()
+LAB_PIDS=()
+LAB_TMP=$(mktemp -d /tmp/exitgate-lab.XXXXXX)
+chmod 700 "$LAB_TMP"
+
+lab_require_root() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "SKIP: $(basename "$0") needs root (network namespaces, DPDK on veths)"
+		exit 77
+	fi
+	for tool in "$@"; do
+		if ! command -v "$tool" >/dev/null 2>&1; then
+			echo "SKIP: $(basename "$0") needs $tool (tools/bootstrap installs it)"
+			exit 77
+		fi
+	done
+}
+
+lab_log() { printf '%s %s\n' "$(date +%T)" "$*"; }
+
+lab_check() { # lab_check "what" command...
+	local what=$1
+	shift
+	if "$@"; then
+		LAB_PASSED=$((LAB_PASSED + 1))
+		lab_log "ok   $what"
+	else
+		LAB_FAILED=$((LAB_FAILED + 1))
+		lab_log "FAIL $what"
+	fi
+}
+
+lab_expect_eq() { # lab_expect_eq "what" expected actual
+	if [ "$2" = "$3" ]; then
+		LAB_PASSED=$((LAB_PASSED + 1))
+		lab_log "ok   $1 ($3)"
+	else
+		LAB_FAILED=$((LAB_FAILED + 1))
+		lab_log "FAIL $1: expected '$2', got '$3'"
+	fi
+}
+
+lab_netns() { # lab_netns name: create and remember
+	ip netns add "$1"
+	LAB_NAMESPACES+=("$1")
+	ip -n "$1" link set lo up
+}
+
+# lab_veth ns_a if_a ns_b if_b: a veth pair between two namespaces, both up. An end that DPDK
+# will own gets no address; offloads go off on every end so DPDK sees finished checksums.
+lab_veth() {
+	ip link add "$2" netns "$1" type veth peer name "$4" netns "$3"
+	ip -n "$1" link set "$2" up
+	ip -n "$3" link set "$4" up
+	ip netns exec "$1" ethtool -K "$2" tx off tso off gso off gro off >/dev/null
+	ip netns exec "$3" ethtool -K "$4" tx off tso off gso off gro off >/dev/null
+}
+
+lab_bg() { # lab_bg ns logfile command...: run in the background, remember the pid
+	local ns=$1 log=$2
+	shift 2
+	ip netns exec "$ns" "$@" >"$log" 2>&1 &
+	LAB_PIDS+=($!)
+}
+
+lab_wait_for() { # lab_wait_for seconds command...: poll until it succeeds
+	local deadline=$((SECONDS + $1))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt $deadline ] || return 1
+		sleep 0.2
+	done
+}
+
+lab_cleanup() {
+	local pid ns
+	for pid in "${LAB_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${LAB_PIDS[@]}"; do
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$pid" 2>/dev/null
+	done
+	for ns in "${LAB_NAMESPACES[@]}"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$LAB_TMP"
+}
+
+lab_finish() {
+	echo "$LAB_PASSED passed, $LAB_FAILED failed"
+	[ "$LAB_FAILED" -eq 0 ]
+}
+
+# exitgated under ASan reports leaks at exit; its log must not contain a sanitizer report
+lab_no_sanitizer_report() {
+	! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1"
+}
