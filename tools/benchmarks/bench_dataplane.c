@@ -11,9 +11,10 @@
  * neighbours the two directions send to (neighbor_learn).
  *
  * Measurement, on the worker lcore (one pinned core), with that worker's struct: rounds of
- * ROUND prepared frames go through the body of worker_main's loop for one RX source,
- * l2_input_burst + wg_data_flush per burst of config.dataplane.burst, the RCU quiescent state per
- * burst, and the TX buffers flushed at the end of the round; only that is timed.
+ * prepared frames (two sizes of round, see regime_rounds) go through the body of worker_main's
+ * loop for one RX source, l2_input_burst + wg_data_flush per burst of config.dataplane.burst,
+ * the RCU quiescent state per burst, and the TX buffers flushed at the end of the round; only
+ * that is timed.
  *  - encrypt path: plaintext IPv4/UDP packets in Ethernet frames arrive on the inner port, are
  *    routed by allowed-IPs, sealed, framed in UDP/IPv4/Ethernet and sent out of the public port;
  *  - decrypt path: WireGuard type-4 frames from the peer's endpoint (valid, counters increasing
@@ -36,7 +37,8 @@
  * the path and left the port, no drop anywhere, else the program fails (the figures would be
  * meaningless). Timing never makes it fail.
  *
- *   bench_dataplane [--seconds S] [--core N]    S: time per figure (default 1); N: worker CPU
+ *   bench_dataplane [--seconds S] [--core N] [--round P]
+ *   S: time per figure (default 1); N: worker CPU; P: only rounds of P packets
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -70,8 +72,8 @@
 #include "worker.h"
 
 enum {
-	ROUND_DEFAULT = 2048, /* frames prepared, then processed, per round */
-	ROUND_MAX = 8192,
+	ROUND_MAX = 8192, /* frames prepared, then processed, per round */
+	REGIMES_MAX = 2,
 	LISTEN_PORT = 41641,
 	PEER_PORT = 51820,
 	INNER_SPORT = 40000,
@@ -102,6 +104,17 @@ struct figures {
 	double decrypt_ns, decrypt_alloc_ns, open_ns;
 };
 
+/*
+ * How many frames a round prepares decides where the worker finds its mbufs and packet data,
+ * so the figures come in two memory regimes (the raw AEAD runs in the same one):
+ *  - 256, the packet pool's per-lcore cache: every mbuf comes back through that LIFO cache,
+ *    headers and data stay in L2 (the best case);
+ *  - 1024, an RX ring of the default rx_descriptors: the cache overflows, mbufs also cycle
+ *    through the pool's ring, so their headers come from L3 or DRAM (the "alloc" column shows
+ *    it) and the data of a round is L3-resident, as after a NIC's DMA into a full ring.
+ */
+static const uint32_t regime_rounds[REGIMES_MAX] = {256, 1024};
+
 struct bench {
 	struct dataplane *dp;
 	struct worker *w;
@@ -119,10 +132,12 @@ struct bench {
 	struct wg_transport_ctx peer_crypto; /* plays the peer: seals the decrypt path's input */
 
 	struct frame encrypt_in, decrypt_in;
-	uint32_t round;
+	uint32_t round; /* of the regime being measured */
+	uint32_t rounds[REGIMES_MAX];
+	unsigned int regime_count;
 	struct rte_mbuf *pkts[ROUND_MAX];
 	struct wg_transport_op ops[ROUND_MAX];
-	struct figures figures[BENCH_SIZE_COUNT];
+	struct figures figures[REGIMES_MAX][BENCH_SIZE_COUNT];
 	volatile bool done;
 	int status;
 };
@@ -401,9 +416,21 @@ segment_dataplane(struct bench *b, enum path path, uint32_t size, uint64_t segme
 	return 0;
 }
 
+/* Where a path's message lies in its mbuf: the decrypt path opens it after the outer headers;
+ * the encrypt path seals it where wg_data_send puts it, the inner packet stripped of its
+ * Ethernet header (rte_pktmbuf_adj) and the WireGuard header prepended. */
+static uint8_t *
+message_of(struct rte_mbuf *m, bool seal)
+{
+	if (!seal)
+		return rte_pktmbuf_mtod_offset(m, uint8_t *, OUTER_HLEN);
+	rte_pktmbuf_adj(m, L2_HLEN);
+	return (uint8_t *)rte_pktmbuf_prepend(m, WG_MSG_TRANSPORT_HEADER_LEN);
+}
+
 /* One segment of raw transport AEAD through the worker's own ipsec-mb manager, on mbufs of the
- * same pool, allocated and filled as the data plane's rounds are and laid out as its messages
- * (after the outer headers), so both see the same memory: ns per packet. */
+ * same pool, allocated and filled as the data plane's rounds are, the message where the data
+ * plane has it, so both see the same memory: ns per packet. */
 static int
 segment_aead(struct bench *b, bool seal, uint32_t size, uint64_t segment_ns, double *ns)
 {
@@ -416,13 +443,13 @@ segment_aead(struct bench *b, bool seal, uint32_t size, uint64_t segment_ns, dou
 		uint64_t t0;
 
 		round_alloc(b);
-		round_fill(b, &b->decrypt_in, 0);
+		round_fill(b, seal ? &b->encrypt_in : &b->decrypt_in, 0);
 		if (!seal)
 			round_seal_as_peer(b, size);
 		for (uint32_t i = 0; i < b->round; i++)
 			b->ops[i] = (struct wg_transport_op){
 				.key = seal ? b->send_key : b->receive_key,
-				.msg = rte_pktmbuf_mtod_offset(b->pkts[i], uint8_t *, OUTER_HLEN),
+				.msg = message_of(b->pkts[i], seal),
 				.payload_len = seal ? size : padded,
 				.receiver = b->remote_index,
 				.counter = seal ? b->aead_counter++ : b->ops[i].counter,
@@ -449,13 +476,13 @@ segment_aead(struct bench *b, bool seal, uint32_t size, uint64_t segment_ns, dou
 }
 
 static int
-measure_size(struct bench *b, int s)
+measure_size(struct bench *b, unsigned int regime, int s)
 {
 	uint32_t size = bench_sizes[s];
 	uint64_t segment_ns = (uint64_t)(b->seconds * 1e9 / BENCH_REPS);
 	double enc[BENCH_REPS], enc_alloc[BENCH_REPS], seal[BENCH_REPS];
 	double dec[BENCH_REPS], dec_alloc[BENCH_REPS], open[BENCH_REPS];
-	struct figures *f = &b->figures[s];
+	struct figures *f = &b->figures[regime][s];
 	double ignored[2];
 
 	if (keypair_fresh(b) != 0)
@@ -493,8 +520,11 @@ bench_lcore(void *arg)
 
 	rte_rcu_qsbr_thread_online(b->dp->rcu, b->w->index);
 	b->status = 0;
-	for (int s = 0; s < BENCH_SIZE_COUNT && b->status == 0; s++)
-		b->status = measure_size(b, s);
+	for (unsigned int r = 0; r < b->regime_count && b->status == 0; r++) {
+		b->round = b->rounds[r];
+		for (int s = 0; s < BENCH_SIZE_COUNT && b->status == 0; s++)
+			b->status = measure_size(b, r, s);
+	}
 	if (b->kp != NULL) {
 		dp_keypair_remove(b->dp, b->kp);
 		b->kp = NULL;
@@ -537,6 +567,14 @@ config_build(int main_cpu, int worker_cpu)
 }
 
 static void
+print_row(const char *path, uint32_t round, uint32_t size, double ns, double alloc_ns,
+	  double aead_ns)
+{
+	printf("%-8s %5u %5u %8.1f %6.1f %7.2f %7.2f  %9.1f %9.2f %6.2f\n", path, round, size, ns,
+	       alloc_ns, 1e3 / ns, size * 8 / ns, aead_ns, 1e3 / aead_ns, aead_ns / ns);
+}
+
+static void
 print_figures(const struct bench *b, const char *cpu, int cpus, int main_cpu, int worker_cpu)
 {
 	printf("Data plane per worker core: real path (l2_input_burst + wg_data_flush, "
@@ -544,25 +582,25 @@ print_figures(const struct bench *b, const char *cpu, int cpus, int main_cpu, in
 	       BENCH_REPS, b->seconds);
 	printf("cpu: %s (%d CPUs); worker lcore %u on CPU %d, main lcore on CPU %d\n", cpu, cpus,
 	       b->w->lcore, worker_cpu, main_cpu);
-	printf("ipsec-mb %s (%s), %s, burst %u, rounds of %u, no hugepages\n",
+	printf("ipsec-mb %s (%s), %s, burst %u, 4 KiB pages (no hugepages)\n",
 	       imb_get_version_str(), wg_transport_ctx_arch(&b->w->crypto), rte_version(),
-	       b->dp->burst, b->round);
-	printf("bytes = inner IP packet (AEAD plaintext), Gbit/s of those bytes; ns/pkt includes "
-	       "mbuf alloc (column alloc) and free; ratio = raw AEAD ns / data plane ns\n");
-	printf("%-8s %5s %8s %6s %7s %7s  %9s %9s %6s\n", "path", "bytes", "ns/pkt", "alloc",
-	       "Mpps", "Gbit/s", "AEAD ns", "AEAD Mpps", "ratio");
-	for (int s = 0; s < BENCH_SIZE_COUNT; s++) {
-		const struct figures *f = &b->figures[s];
-		uint32_t size = bench_sizes[s];
+	       b->dp->burst);
+	printf("bytes: inner IP packet (AEAD plaintext), Gbit/s of those bytes; ns/pkt includes "
+	       "mbuf alloc (column alloc) and free;\nround: packets per round (256: mbufs recycled "
+	       "through the lcore cache, L2; 1024: an RX ring's worth, L3/DRAM);\n"
+	       "AEAD: raw ipsec-mb transport seal (encrypt) or open (decrypt), same core, sizes and "
+	       "memory; ratio = AEAD ns / data plane ns\n");
+	printf("%-8s %5s %5s %8s %6s %7s %7s  %9s %9s %6s\n", "path", "round", "bytes", "ns/pkt",
+	       "alloc", "Mpps", "Gbit/s", "AEAD ns", "AEAD Mpps", "ratio");
+	for (unsigned int r = 0; r < b->regime_count; r++) {
+		for (int s = 0; s < BENCH_SIZE_COUNT; s++) {
+			const struct figures *f = &b->figures[r][s];
 
-		printf("%-8s %5u %8.1f %6.1f %7.2f %7.2f  %9.1f %9.2f %6.2f\n", "encrypt", size,
-		       f->encrypt_ns, f->encrypt_alloc_ns, 1e3 / f->encrypt_ns,
-		       size * 8 / f->encrypt_ns, f->seal_ns, 1e3 / f->seal_ns,
-		       f->seal_ns / f->encrypt_ns);
-		printf("%-8s %5u %8.1f %6.1f %7.2f %7.2f  %9.1f %9.2f %6.2f\n", "decrypt", size,
-		       f->decrypt_ns, f->decrypt_alloc_ns, 1e3 / f->decrypt_ns,
-		       size * 8 / f->decrypt_ns, f->open_ns, 1e3 / f->open_ns,
-		       f->open_ns / f->decrypt_ns);
+			print_row("encrypt", b->rounds[r], bench_sizes[s], f->encrypt_ns,
+				  f->encrypt_alloc_ns, f->seal_ns);
+			print_row("decrypt", b->rounds[r], bench_sizes[s], f->decrypt_ns,
+				  f->decrypt_alloc_ns, f->open_ns);
+		}
 	}
 }
 
@@ -573,8 +611,8 @@ usage(FILE *out)
 		     "  The data plane's encrypt and decrypt paths on one worker core.\n"
 		     "  --seconds S  time per figure (default 1)\n"
 		     "  --core N     CPU of the worker lcore (default: the highest one allowed)\n"
-		     "  --round P    packets prepared per round, a multiple of 32 up to %d "
-		     "(default %d)\n", ROUND_MAX, ROUND_DEFAULT);
+		     "  --round P    only rounds of P packets, a multiple of 32 up to %d "
+		     "(default: %u and %u)\n", ROUND_MAX, regime_rounds[0], regime_rounds[1]);
 }
 
 int
@@ -598,7 +636,8 @@ main(int argc, char **argv)
 
 	log_set_program("bench_dataplane");
 	b->seconds = 1;
-	b->round = ROUND_DEFAULT;
+	memcpy(b->rounds, regime_rounds, sizeof(regime_rounds));
+	b->regime_count = REGIMES_MAX;
 	while ((opt = getopt_long(argc, argv, "s:c:r:h", options, NULL)) != -1) {
 		switch (opt) {
 		case 's':
@@ -612,7 +651,8 @@ main(int argc, char **argv)
 			worker_cpu = atoi(optarg);
 			break;
 		case 'r':
-			b->round = (uint32_t)strtoul(optarg, NULL, 10);
+			b->rounds[0] = (uint32_t)strtoul(optarg, NULL, 10);
+			b->regime_count = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -622,7 +662,8 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc || b->round < 32 || b->round > ROUND_MAX || b->round % 32 != 0) {
+	if (optind != argc || b->rounds[0] < 32 || b->rounds[0] > ROUND_MAX ||
+	    b->rounds[0] % 32 != 0) {
 		usage(stderr);
 		return 2;
 	}
