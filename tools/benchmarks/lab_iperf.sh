@@ -43,8 +43,8 @@ done
 shift $((OPTIND - 1))
 build=${1:-$top/build}
 case $seconds in
-'' | *[!0-9]* | 0)
-	echo "lab_iperf: -t wants a whole number of seconds" >&2
+'' | *[!0-9]* | [0-2])
+	echo "lab_iperf: -t wants a whole number of seconds, 3 or more" >&2
 	exit 2
 	;;
 esac
@@ -100,6 +100,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
+# Background jobs run `ip netns exec` directly, not through these functions, so that $! is the
+# pid of the program itself (ip execs it) and its CPU time can be read.
 C() { ip netns exec "$nsc" "$@"; }
 N() { ip netns exec "$nsn" "$@"; }
 
@@ -164,17 +166,22 @@ client_peer_fresh() {
 # ---- CPU accounting: which CPUs a process's threads may use, and how much they used ----
 ticks=$(getconf CLK_TCK)
 
-# thread_cpu PID: "tid allowed-cpus ticks comm" per thread
+# thread_cpu PID: "tid allowed-cpus ticks comm" per thread (builtins only: it runs while the
+# measurement does, and a fork per thread would take a noticeable part of a second)
 thread_cpu() {
-	local pid=$1 task tid
+	local pid=$1 task stat key value allowed comm fields
 
 	for task in /proc/"$pid"/task/*; do
-		tid=${task##*/}
-		[ -r "$task/stat" ] || continue
-		printf '%s %s %s %s\n' "$tid" \
-			"$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "$task/status" 2>/dev/null)" \
-			"$(sed 's/.*) //' "$task/stat" 2>/dev/null | awk '{print $12 + $13}')" \
-			"$(tr ' ' '_' <"$task/comm" 2>/dev/null)"
+		read -r stat 2>/dev/null <"$task/stat" || continue
+		read -r comm 2>/dev/null <"$task/comm" || continue
+		allowed=
+		while read -r key value; do
+			[ "$key" = Cpus_allowed_list: ] && allowed=$value
+		done 2>/dev/null <"$task/status"
+		[ -n "$allowed" ] || continue # the thread ended meanwhile
+		read -ra fields <<<"${stat##*) }" # fields after "(comm) ": state is [0]
+		printf '%s %s %s %s\n' "${task##*/}" "$allowed" $((fields[11] + fields[12])) \
+			"${comm// /_}"
 	done
 }
 
@@ -189,7 +196,8 @@ cpu_snapshot() {
 	done
 }
 
-# cpu_report BEFORE AFTER SECONDS: per process, its CPUs and the share of one CPU it used;
+# cpu_report BEFORE AFTER SECONDS: per process, its CPUs and the share of one CPU it used (a
+# process missing from AFTER had ended);
 # threads pinned to a single CPU (DPDK lcores) are listed on their own.
 cpu_report() {
 	awk -v ticks="$ticks" -v secs="$3" '
@@ -215,24 +223,28 @@ cpu_report() {
 # ---- one measurement: iperf3 both ways, CPU use of the given processes ----
 # measure RUN NAME=PID...: writes $tmp/RUN.fwd / RUN.rev (bit/s) and RUN.cpu
 measure() {
-	local run=$1 dir out flag=()
+	local run=$1 dir out t0 t1 flag=()
 
 	shift
 	: >"$tmp/$run.cpu"
 	for dir in fwd rev; do
 		[ "$dir" = rev ] && flag=(-R)
-		N iperf3 -s -1 -B 10.77.0.1 -p 5201 >"$tmp/iperf3-server.log" 2>&1 &
+		ip netns exec "$nsn" iperf3 -s -1 -B 10.77.0.1 -p 5201 >"$tmp/iperf3-server.log" 2>&1 &
 		pids[iperf3s]=$!
 		wait_for 50 N sh -c 'ss -ltn | grep -q "10.77.0.1:5201"' ||
 			fail "iperf3 server did not start"
-		C iperf3 -c 10.77.0.1 -p 5201 -t "$seconds" "${flag[@]}" -J >"$tmp/$run.$dir.json" &
+		ip netns exec "$nsc" iperf3 -c 10.77.0.1 -p 5201 -t "$seconds" "${flag[@]}" -J \
+			>"$tmp/$run.$dir.json" &
 		pids[iperf3c]=$!
-		sleep 0.5
+		# CPU time over the middle of the run, away from its start and end
+		sleep 1
+		t0=$(date +%s.%N)
 		cpu_snapshot "$tmp/cpu.before" "$@" "iperf3-client=${pids[iperf3c]}" \
 			"iperf3-server=${pids[iperf3s]}"
-		sleep $((seconds - 1))
+		sleep $((seconds - 2))
 		cpu_snapshot "$tmp/cpu.after" "$@" "iperf3-client=${pids[iperf3c]}" \
 			"iperf3-server=${pids[iperf3s]}"
+		t1=$(date +%s.%N)
 		wait "${pids[iperf3c]}"
 		unset "pids[iperf3c]"
 		stop iperf3s
@@ -243,7 +255,8 @@ measure() {
 		jq -r '.end.sum_sent.retransmits // 0' "$tmp/$run.$dir.json" >"$tmp/$run.$dir.retr"
 		{
 			echo "  $([ "$dir" = fwd ] && echo "client -> server" || echo "server -> client"):"
-			cpu_report "$tmp/cpu.before" "$tmp/cpu.after" $((seconds - 1))
+			cpu_report "$tmp/cpu.before" "$tmp/cpu.after" "$(awk -v a="$t0" -v b="$t1" \
+				'BEGIN { print b - a }')"
 		} >>"$tmp/$run.cpu"
 	done
 }
@@ -275,7 +288,7 @@ peers:
   - {name: client, public_key: "$client_pub", allowed_ips: [10.77.0.2/32], endpoint: "10.0.1.2:51820"}
 control: {socket: $tmp/ctl.sock, uapi_dir: $tmp}
 EOF
-N "$exitgated" --config "$tmp/exitgate.yaml" >"$tmp/exitgated.log" 2>&1 &
+ip netns exec "$nsn" "$exitgated" --config "$tmp/exitgate.yaml" >"$tmp/exitgated.log" 2>&1 &
 pids[exitgated]=$!
 wait_for 200 N sh -c 'ip -4 addr show dev egb0in | grep -q 10.77.0.1' ||
 	fail "exitgated did not bring up egb0in: $(tail -5 "$tmp/exitgated.log")"
@@ -283,6 +296,10 @@ client_peer_fresh
 tunnel_up || fail "wireguard-go <-> exitgated: no ping through the tunnel: \
 $(tail -5 "$tmp/exitgated.log")"
 measure exitgated "wg-go-client=${pids[$wgc]}" "exitgated=${pids[exitgated]}"
+exitgatectl=$build/tools/exitgatectl/exitgatectl
+if [ -x "$exitgatectl" ]; then
+	EXITGATE_CONTROL_SOCKET=$tmp/ctl.sock "$exitgatectl" stats >"$tmp/exitgated.stats" 2>&1
+fi
 stop exitgated
 
 # ---- summary ----
@@ -305,3 +322,7 @@ echo "CPUs during run 1 (server wireguard-go):"
 cat "$tmp/wggo.cpu"
 echo "CPUs during run 2 (server exitgated; its main lcore runs the control plane):"
 cat "$tmp/exitgated.cpu"
+if [ -s "$tmp/exitgated.stats" ]; then
+	echo "exitgated after run 2 (exitgatectl stats: ports and drops):"
+	grep -E '^port |^  drop ' "$tmp/exitgated.stats" | sed 's/^ */    /'
+fi
