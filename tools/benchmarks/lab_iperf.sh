@@ -34,7 +34,7 @@ while getopts "t:h" opt; do
 	case $opt in
 	t) seconds=$OPTARG ;;
 	h)
-		sed -n '3,27p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '4,27p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*) exit 2 ;;
