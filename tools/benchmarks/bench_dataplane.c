@@ -190,7 +190,9 @@ enum {
 	OUTER_HLEN = L2_HLEN + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr),
 };
 
-/* What the decrypt path receives, before sealing: the message's plaintext in place. */
+/* The frame each path receives: for the encrypt path a plaintext packet from a LAN host on the
+ * inner port; for the decrypt path the peer's datagram with its message still in plaintext
+ * (round_seal_as_peer seals it in each mbuf, with the round's counters). */
 static void
 frames_build(struct bench *b, uint32_t size)
 {
