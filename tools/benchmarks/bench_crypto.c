@@ -365,6 +365,7 @@ main(int argc, char **argv)
 	rc = 0;
 out:
 	libs_fini(&libs);
+	sodium_memzero(set.key, sizeof(set.key));
 	free(set.buf);
 	return rc;
 }
