@@ -20,9 +20,12 @@
 # Both veth ends run with `ethtool -K tx off tso off gso off gro off` in both runs (DPDK owns
 # vpub in run 2, lab.md), so the link is the same for both. The client side is wireguard-go in
 # both runs; only the server changes. Each run: iperf3 TCP for SECONDS client -> server, then
-# SECONDS server -> client (-R). Figures are iperf3's receiver throughput.
+# SECONDS server -> client (-R). The two servers take turns REPEATS times, so that the load of
+# whatever else runs on the machine falls on both alike; a figure is the median of iperf3's
+# receiver throughputs, and every repetition is printed too.
 #
-#   tools/benchmarks/lab_iperf.sh [-t SECONDS] [BUILD_DIR]     (root; BUILD_DIR default: build)
+#   tools/benchmarks/lab_iperf.sh [-t SECONDS] [-r REPEATS] [BUILD_DIR]
+#   (root; SECONDS default 10, REPEATS default 3, BUILD_DIR default build)
 #
 # Exit status: 0 figures printed, 77 skipped (not root or a tool missing), 1 the lab failed.
 set -u
@@ -30,11 +33,13 @@ umask 077
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=10
-while getopts "t:h" opt; do
+repeats=3
+while getopts "t:r:h" opt; do
 	case $opt in
 	t) seconds=$OPTARG ;;
+	r) repeats=$OPTARG ;;
 	h)
-		sed -n '4,27p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '4,30p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*) exit 2 ;;
@@ -45,6 +50,12 @@ build=${1:-$top/build}
 case $seconds in
 '' | *[!0-9]* | [0-2])
 	echo "lab_iperf: -t wants a whole number of seconds, 3 or more" >&2
+	exit 2
+	;;
+esac
+case $repeats in
+'' | *[!0-9]* | 0)
+	echo "lab_iperf: -r wants a whole number of repetitions" >&2
 	exit 2
 	;;
 esac
@@ -221,7 +232,7 @@ cpu_report() {
 }
 
 # ---- one measurement: iperf3 both ways, CPU use of the given processes ----
-# measure RUN NAME=PID...: writes $tmp/RUN.fwd / RUN.rev (bit/s) and RUN.cpu
+# measure RUN NAME=PID...: appends "bit/s retransmits" to $tmp/RUN.fwd and RUN.rev, writes RUN.cpu
 measure() {
 	local run=$1 dir out t0 t1 flag=()
 
@@ -251,8 +262,8 @@ measure() {
 		out=$(jq -r '.end.sum_received.bits_per_second // empty' "$tmp/$run.$dir.json")
 		[ -n "$out" ] || fail "$run: iperf3 gave no result: $(jq -r '.error // empty' \
 			"$tmp/$run.$dir.json")"
-		echo "$out" >"$tmp/$run.$dir"
-		jq -r '.end.sum_sent.retransmits // 0' "$tmp/$run.$dir.json" >"$tmp/$run.$dir.retr"
+		echo "$out $(jq -r '.end.sum_sent.retransmits // 0' "$tmp/$run.$dir.json")" \
+			>>"$tmp/$run.$dir"
 		{
 			echo "  $([ "$dir" = fwd ] && echo "client -> server" || echo "server -> client"):"
 			cpu_report "$tmp/cpu.before" "$tmp/cpu.after" "$(awk -v a="$t0" -v b="$t1" \
@@ -264,18 +275,19 @@ measure() {
 tunnel_up() { wait_for 100 C ping -c 1 -W 1 10.77.0.1; }
 
 # ---- run 1: wireguard-go on the server ----
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-ip -n "$nsn" addr add 10.0.1.10/24 dev vpub
-wireguard_go "$nsn" "$wgs"
-N wg set "$wgs" private-key "$tmp/server.key" listen-port 41641 \
-	peer "$client_pub" allowed-ips 10.77.0.2/32 endpoint 10.0.1.2:51820
-ip -n "$nsn" addr add 10.77.0.1/24 dev "$wgs"
-ip -n "$nsn" link set "$wgs" up
-client_peer_fresh
-tunnel_up || fail "wireguard-go <-> wireguard-go: no ping through the tunnel"
-measure wggo "wg-go-client=${pids[$wgc]}" "wg-go-server=${pids[$wgs]}"
-stop "$wgs"
-ip -n "$nsn" addr flush dev vpub
+server_wireguard_go() {
+	ip -n "$nsn" addr add 10.0.1.10/24 dev vpub
+	wireguard_go "$nsn" "$wgs"
+	N wg set "$wgs" private-key "$tmp/server.key" listen-port 41641 \
+		peer "$client_pub" allowed-ips 10.77.0.2/32 endpoint 10.0.1.2:51820
+	ip -n "$nsn" addr add 10.77.0.1/24 dev "$wgs"
+	ip -n "$nsn" link set "$wgs" up
+	client_peer_fresh
+	tunnel_up || fail "wireguard-go <-> wireguard-go: no ping through the tunnel"
+	measure wggo "wg-go-client=${pids[$wgc]}" "wg-go-server=${pids[$wgs]}"
+	stop "$wgs"
+	ip -n "$nsn" addr flush dev vpub
+}
 
 # ---- run 2: exitgated on the server ----
 cat >"$tmp/exitgate.yaml" <<EOF
@@ -288,41 +300,64 @@ peers:
   - {name: client, public_key: "$client_pub", allowed_ips: [10.77.0.2/32], endpoint: "10.0.1.2:51820"}
 control: {socket: $tmp/ctl.sock, uapi_dir: $tmp}
 EOF
-ip netns exec "$nsn" "$exitgated" --config "$tmp/exitgate.yaml" >"$tmp/exitgated.log" 2>&1 &
-pids[exitgated]=$!
-wait_for 200 N sh -c 'ip -4 addr show dev egb0in | grep -q 10.77.0.1' ||
-	fail "exitgated did not bring up egb0in: $(tail -5 "$tmp/exitgated.log")"
-client_peer_fresh
-tunnel_up || fail "wireguard-go <-> exitgated: no ping through the tunnel: \
-$(tail -5 "$tmp/exitgated.log")"
-measure exitgated "wg-go-client=${pids[$wgc]}" "exitgated=${pids[exitgated]}"
 exitgatectl=$build/tools/exitgatectl/exitgatectl
-if [ -x "$exitgatectl" ]; then
-	EXITGATE_CONTROL_SOCKET=$tmp/ctl.sock "$exitgatectl" stats >"$tmp/exitgated.stats" 2>&1
-fi
-stop exitgated
+
+server_exitgated() {
+	ip netns exec "$nsn" "$exitgated" --config "$tmp/exitgate.yaml" >"$tmp/exitgated.log" 2>&1 &
+	pids[exitgated]=$!
+	wait_for 200 N sh -c 'ip -4 addr show dev egb0in | grep -q 10.77.0.1' ||
+		fail "exitgated did not bring up egb0in: $(tail -5 "$tmp/exitgated.log")"
+	client_peer_fresh
+	tunnel_up || fail "wireguard-go <-> exitgated: no ping through the tunnel: \
+$(tail -5 "$tmp/exitgated.log")"
+	measure exitgated "wg-go-client=${pids[$wgc]}" "exitgated=${pids[exitgated]}"
+	if [ -x "$exitgatectl" ]; then
+		EXITGATE_CONTROL_SOCKET=$tmp/ctl.sock "$exitgatectl" stats >"$tmp/exitgated.stats" 2>&1
+	fi
+	stop exitgated
+}
+
+# Interleaved, so that a change in the machine's load falls on both servers alike.
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+for _ in $(seq "$repeats"); do
+	server_wireguard_go
+	server_exitgated
+done
 
 # ---- summary ----
-gbit() { awk -v b="$1" 'BEGIN { printf "%.2f Gbit/s", b / 1e9 }'; }
-echo "iperf3 TCP through the tunnel, $seconds s each way; client: wireguard-go in $nsc;"
-echo "server in $nsn: wireguard-go, then exitgated; one veth pair, offloads off on both ends"
+# median FILE: the median of the first column
+median() {
+	sort -g "$1" | awk '{ v[NR] = $1 }
+		END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+gbit() { awk -v b="$1" 'BEGIN { printf "%.2f", b / 1e9 }'; }
+every() { awk '{ printf "%s%.2f", (NR > 1 ? " " : ""), $1 / 1e9 }' "$1"; }
+retransmits() { awk '{ printf "%s%d", (NR > 1 ? " " : ""), $2 }' "$1"; }
+direction() { [ "$1" = fwd ] && echo "client -> server" || echo "server -> client"; }
+echo "iperf3 TCP through the tunnel, $seconds s each way, median of $repeats interleaved" \
+	"repetitions;"
+echo "client: wireguard-go in $nsc; server in $nsn: wireguard-go or exitgated;" \
+	"one veth pair, offloads off on both ends"
 echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) CPUs;" \
 	"load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-18s %-24s %-24s %s\n' "direction" "server wireguard-go" "server exitgated" \
-	"ratio"
+printf '%-18s %-22s %-22s %s\n' "direction" "server wireguard-go" "server exitgated" "ratio"
 for dir in fwd rev; do
-	printf '%-18s %-24s %-24s %s\n' \
-		"$([ "$dir" = fwd ] && echo "client -> server" || echo "server -> client")" \
-		"$(gbit "$(cat "$tmp/wggo.$dir")") ($(cat "$tmp/wggo.$dir.retr") retr)" \
-		"$(gbit "$(cat "$tmp/exitgated.$dir")") ($(cat "$tmp/exitgated.$dir.retr") retr)" \
-		"$(awk -v a="$(cat "$tmp/exitgated.$dir")" -v b="$(cat "$tmp/wggo.$dir")" \
-			'BEGIN { printf "%.2f", a / b }')"
+	a=$(median "$tmp/exitgated.$dir")
+	b=$(median "$tmp/wggo.$dir")
+	printf '%-18s %-22s %-22s %s\n' "$(direction "$dir")" "$(gbit "$b") Gbit/s" \
+		"$(gbit "$a") Gbit/s" "$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }')"
 done
-echo "CPUs during run 1 (server wireguard-go):"
+echo "every repetition, Gbit/s (TCP retransmits):"
+for dir in fwd rev; do
+	echo "  $(direction "$dir"): wireguard-go $(every "$tmp/wggo.$dir")" \
+		"($(retransmits "$tmp/wggo.$dir")); exitgated $(every "$tmp/exitgated.$dir")" \
+		"($(retransmits "$tmp/exitgated.$dir"))"
+done
+echo "CPUs, last repetition, server wireguard-go:"
 cat "$tmp/wggo.cpu"
-echo "CPUs during run 2 (server exitgated; its main lcore runs the control plane):"
+echo "CPUs, last repetition, server exitgated (its main lcore runs the control plane):"
 cat "$tmp/exitgated.cpu"
 if [ -s "$tmp/exitgated.stats" ]; then
-	echo "exitgated after run 2 (exitgatectl stats: ports and drops):"
+	echo "exitgated, last repetition (exitgatectl stats: ports and drops):"
 	grep -E '^port |^  drop ' "$tmp/exitgated.stats" | sed 's/^ */    /'
 fi
