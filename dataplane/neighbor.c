@@ -5,7 +5,7 @@
 #include <rte_arp.h>
 #include <rte_errno.h>
 #include <rte_hash.h>
-#include <rte_jhash.h>
+#include <rte_hash_crc.h>
 #include <rte_malloc.h>
 
 #include "handoff.h"
@@ -103,7 +103,7 @@ neighbor_table_create(struct dataplane *dp)
 		.name = "neighbors",
 		.entries = NEIGHBOR_MAX,
 		.key_len = sizeof(struct neighbor_key),
-		.hash_func = rte_jhash,
+		.hash_func = rte_hash_crc, /* per packet: SSE4.2 crc32 over the 20-byte key, not jhash */
 		.socket_id = SOCKET_ID_ANY,
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
 	};

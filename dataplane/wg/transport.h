@@ -9,7 +9,7 @@
  *
  * Concurrency: one struct wg_transport_ctx per thread (it owns an IMB_MGR and scratch space);
  * nothing here is shared. The per-packet functions allocate nothing, take no lock and make no
- * system call. Opening verifies the tag in constant time (sodium_memcmp) and wipes the decrypted
+ * system call. Opening verifies the tag in constant time (crypto_verify_16) and wipes the decrypted
  * bytes of a packet whose tag does not verify, so a failed packet never holds plaintext.
  */
 #ifndef EXITGATE_WG_TRANSPORT_H

@@ -1,347 +1,371 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * bench_crypto: ChaCha20-Poly1305 throughput of the candidates for WireGuard transport data, on
- * one pinned core: ipsec-mb one packet at a time (exitgate's wg_transport_seal/open), ipsec-mb
- * through the job API in bursts of 32 (wg_transport_seal_burst/open_burst, what the workers
- * use), OpenSSL EVP and libsodium, at 64, 512 and 1420 bytes of plaintext.
+ * bench_crypto: ChaCha20-Poly1305 (RFC 8439, no AAD, 12-byte nonce, as WireGuard's transport
+ * uses it) per packet through the three libraries exitgate has: Intel ipsec-mb (the job API in
+ * bursts of 32, as the data plane calls it through dataplane/wg/transport.c, and its direct
+ * API one packet at a time), OpenSSL 3 (EVP) and libsodium, at 64, 512 and 1420 bytes.
  *
- *   bench_crypto [-c CPU] [-t SECONDS]
+ * Method: one pinned thread; each pass seals (or opens) MSGS distinct buffers in place, so the
+ * data is as warm as freshly received packets and not a single buffer in L1. Opening needs
+ * valid messages: before every open pass the buffers are sealed again by libsodium, outside
+ * the timed region (which also checks that each library opens the others' output). A figure is
+ * the median of BENCH_REPS segments; Gbit/s counts plaintext bytes.
  *
- * Encryption is in place, nonce from a counter, no AAD, as WireGuard does. Decryption runs on
- * copies of valid messages (a memcpy per packet, the same for every candidate) since it works in
- * place. Gbit/s counts plaintext bytes.
+ *   bench_crypto [--seconds S] [--core N]     S: time per figure (default 1), N: CPU to pin
  */
-#include <errno.h>
-#include <sched.h>
+#include <getopt.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
+#include <intel-ipsec-mb.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <sodium.h>
 
+#include "bench_util.h"
+#include "log.h"
+#include "messages.h"
 #include "transport.h"
 
 enum {
-	BURST = WG_TRANSPORT_BURST_MAX,
-	MAX_PLAINTEXT = 1420,
-	MSG_SIZE = WG_MSG_TRANSPORT_HEADER_LEN + MAX_PLAINTEXT + WG_AEAD_TAG_LEN,
+	MSGS = 256,        /* buffers per pass */
+	BUF_STRIDE = 1536, /* per buffer: the largest size and its tag, cache-line multiple */
 };
 
-struct bench {
-	struct wg_transport_ctx transport;
-	EVP_CIPHER_CTX *evp;
+struct msg_set {
+	uint32_t size;
+	uint8_t key[WG_KEY_LEN];
+	uint8_t nonce[MSGS][WG_AEAD_NONCE_LEN];
+	uint8_t *buf; /* MSGS * BUF_STRIDE */
+};
+
+struct libs {
+	struct wg_transport_ctx wg;
 	EVP_CIPHER *chacha;
-	uint8_t key[32];
-	uint8_t pristine[BURST][MSG_SIZE]; /* valid messages, for decryption */
-	uint8_t work[BURST][MSG_SIZE];
-	double seconds;
+	EVP_CIPHER_CTX *evp_seal;
+	EVP_CIPHER_CTX *evp_open;
 };
 
-struct result {
-	double packets_per_s;
-	double gbit_per_s;
-};
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void
-nonce_of(uint8_t nonce[12], uint64_t counter)
-{
-	uint64_t le = htole64(counter);
-
-	memset(nonce, 0, 4);
-	memcpy(nonce + 4, &le, 8);
-}
-
-/* ---- the candidates: each handles BURST packets of len bytes per call ---- */
-
-static int
-ipsecmb_single_seal(struct bench *b, size_t len, uint64_t counter)
-{
-	unsigned i;
-
-	for (i = 0; i < BURST; i++)
-		wg_transport_seal(&b->transport, b->key, 1, counter + i, b->work[i], len,
-				  MAX_PLAINTEXT);
-	return 0;
-}
-
-static int
-ipsecmb_single_open(struct bench *b, size_t len, uint64_t counter)
-{
-	unsigned i;
-	int bad = 0;
-
-	(void)counter;
-	for (i = 0; i < BURST; i++) {
-		memcpy(b->work[i], b->pristine[i], len + 32);
-		bad |= wg_transport_open(&b->transport, b->key, i, b->work[i], len + 32);
-	}
-	return bad;
-}
-
-static int
-ipsecmb_burst_seal(struct bench *b, size_t len, uint64_t counter)
-{
-	struct wg_transport_op ops[BURST];
-	unsigned i;
-
-	for (i = 0; i < BURST; i++)
-		ops[i] = (struct wg_transport_op){ .key = b->key,
-						   .msg = b->work[i],
-						   .payload_len = (uint32_t)len,
-						   .receiver = 1,
-						   .counter = counter + i };
-	return wg_transport_seal_burst(&b->transport, ops, BURST, MAX_PLAINTEXT) == BURST ? 0 : -1;
-}
-
-static int
-ipsecmb_burst_open(struct bench *b, size_t len, uint64_t counter)
-{
-	struct wg_transport_op ops[BURST];
-	unsigned i;
-
-	(void)counter;
-	for (i = 0; i < BURST; i++) {
-		memcpy(b->work[i], b->pristine[i], len + 32);
-		ops[i] = (struct wg_transport_op){
-			.key = b->key, .msg = b->work[i], .payload_len = (uint32_t)len, .counter = i
-		};
-	}
-	return wg_transport_open_burst(&b->transport, ops, BURST) == BURST ? 0 : -1;
-}
-
-static int
-openssl_seal(struct bench *b, size_t len, uint64_t counter)
-{
-	uint8_t nonce[12];
-	unsigned i;
-	int out_len;
-
-	for (i = 0; i < BURST; i++) {
-		uint8_t *p = b->work[i] + 16;
-
-		nonce_of(nonce, counter + i);
-		if (!EVP_EncryptInit_ex2(b->evp, NULL, NULL, nonce, NULL) ||
-		    !EVP_EncryptUpdate(b->evp, p, &out_len, p, (int)len) ||
-		    !EVP_EncryptFinal_ex(b->evp, p + len, &out_len) ||
-		    !EVP_CIPHER_CTX_ctrl(b->evp, EVP_CTRL_AEAD_GET_TAG, 16, p + len))
-			return -1;
-	}
-	return 0;
-}
-
-static int
-openssl_open(struct bench *b, size_t len, uint64_t counter)
-{
-	uint8_t nonce[12];
-	unsigned i;
-	int out_len;
-
-	(void)counter;
-	for (i = 0; i < BURST; i++) {
-		uint8_t *p = b->work[i] + 16;
-
-		memcpy(b->work[i], b->pristine[i], len + 32);
-		nonce_of(nonce, i);
-		if (!EVP_DecryptInit_ex2(b->evp, NULL, NULL, nonce, NULL) ||
-		    !EVP_CIPHER_CTX_ctrl(b->evp, EVP_CTRL_AEAD_SET_TAG, 16, p + len) ||
-		    !EVP_DecryptUpdate(b->evp, p, &out_len, p, (int)len) ||
-		    EVP_DecryptFinal_ex(b->evp, p + len, &out_len) <= 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int
-sodium_seal(struct bench *b, size_t len, uint64_t counter)
-{
-	uint8_t nonce[12];
-	unsigned i;
-
-	for (i = 0; i < BURST; i++) {
-		uint8_t *p = b->work[i] + 16;
-
-		nonce_of(nonce, counter + i);
-		crypto_aead_chacha20poly1305_ietf_encrypt_detached(p, p + len, NULL, p, len, NULL,
-								   0, NULL, nonce, b->key);
-	}
-	return 0;
-}
-
-static int
-sodium_open(struct bench *b, size_t len, uint64_t counter)
-{
-	uint8_t nonce[12];
-	unsigned i;
-	int bad = 0;
-
-	(void)counter;
-	for (i = 0; i < BURST; i++) {
-		uint8_t *p = b->work[i] + 16;
-
-		memcpy(b->work[i], b->pristine[i], len + 32);
-		nonce_of(nonce, i);
-		bad |= crypto_aead_chacha20poly1305_ietf_decrypt_detached(p, NULL, p, len, p + len,
-									  NULL, 0, nonce, b->key);
-	}
-	return bad;
-}
-
-struct candidate {
+struct impl {
 	const char *name;
-	int (*seal)(struct bench *b, size_t len, uint64_t counter);
-	int (*open)(struct bench *b, size_t len, uint64_t counter);
+	void (*seal)(struct libs *libs, struct msg_set *set);
+	unsigned (*open)(struct libs *libs, struct msg_set *set); /* how many verified */
 };
 
-static const struct candidate candidates[] = {
-	{ "ipsec-mb single", ipsecmb_single_seal, ipsecmb_single_open },
-	{ "ipsec-mb burst32", ipsecmb_burst_seal, ipsecmb_burst_open },
-	{ "openssl evp", openssl_seal, openssl_open },
-	{ "libsodium", sodium_seal, sodium_open },
-};
-
-/* Valid messages of len bytes (sealed with counters 0..BURST-1) for the decryption runs. */
-static void
-prepare(struct bench *b, size_t len)
+static uint8_t *
+msg_data(struct msg_set *set, unsigned i)
 {
-	unsigned i;
+	return set->buf + (size_t)i * BUF_STRIDE;
+}
 
-	for (i = 0; i < BURST; i++) {
-		randombytes_buf(b->pristine[i] + 16, len);
-		wg_transport_seal(&b->transport, b->key, 1, i, b->pristine[i], len, len);
-		memcpy(b->work[i], b->pristine[i], len + 32);
+static uint8_t *
+msg_tag(struct msg_set *set, unsigned i)
+{
+	return msg_data(set, i) + set->size;
+}
+
+/* ---- ipsec-mb through the data plane's wrappers ---- */
+
+static void
+aead_ops(struct msg_set *set, unsigned base, unsigned n, struct wg_aead_op *ops)
+{
+	for (unsigned i = 0; i < n; i++)
+		ops[i] = (struct wg_aead_op){
+			.key = set->key,
+			.nonce = set->nonce[base + i],
+			.data = msg_data(set, base + i),
+			.len = set->size,
+			.tag = msg_tag(set, base + i),
+		};
+}
+
+static void
+imb_job_seal(struct libs *libs, struct msg_set *set)
+{
+	struct wg_aead_op ops[WG_TRANSPORT_BURST_MAX];
+
+	for (unsigned base = 0; base < MSGS; base += WG_TRANSPORT_BURST_MAX) {
+		aead_ops(set, base, WG_TRANSPORT_BURST_MAX, ops);
+		wg_aead_seal_burst(&libs->wg, ops, WG_TRANSPORT_BURST_MAX);
 	}
 }
 
-static int
-measure(struct bench *b, int (*fn)(struct bench *, size_t, uint64_t), size_t len, struct result *r)
+static unsigned
+imb_job_open(struct libs *libs, struct msg_set *set)
 {
-	uint64_t packets = 0;
-	double start = now_s();
-	double elapsed;
+	struct wg_aead_op ops[WG_TRANSPORT_BURST_MAX];
+	unsigned ok = 0;
 
-	do {
-		unsigned k;
+	for (unsigned base = 0; base < MSGS; base += WG_TRANSPORT_BURST_MAX) {
+		aead_ops(set, base, WG_TRANSPORT_BURST_MAX, ops);
+		ok += wg_aead_open_burst(&libs->wg, ops, WG_TRANSPORT_BURST_MAX);
+	}
+	return ok;
+}
 
-		for (k = 0; k < 64; k++) {
-			if (fn(b, len, packets) != 0)
-				return -1;
-			packets += BURST;
+static void
+imb_direct_seal(struct libs *libs, struct msg_set *set)
+{
+	struct wg_aead_op op;
+
+	for (unsigned i = 0; i < MSGS; i++) {
+		aead_ops(set, i, 1, &op);
+		wg_aead_seal(&libs->wg, &op);
+	}
+}
+
+static unsigned
+imb_direct_open(struct libs *libs, struct msg_set *set)
+{
+	struct wg_aead_op op;
+	unsigned ok = 0;
+
+	for (unsigned i = 0; i < MSGS; i++) {
+		aead_ops(set, i, 1, &op);
+		ok += wg_aead_open(&libs->wg, &op) == WG_TRANSPORT_OK;
+	}
+	return ok;
+}
+
+/* ---- OpenSSL EVP: one context per direction, re-keyed per packet ---- */
+
+static void
+openssl_seal(struct libs *libs, struct msg_set *set)
+{
+	EVP_CIPHER_CTX *c = libs->evp_seal;
+
+	for (unsigned i = 0; i < MSGS; i++) {
+		uint8_t *data = msg_data(set, i);
+		int len = 0, fin = 0;
+
+		if (EVP_EncryptInit_ex(c, NULL, NULL, set->key, set->nonce[i]) != 1 ||
+		    EVP_EncryptUpdate(c, data, &len, data, (int)set->size) != 1 ||
+		    EVP_EncryptFinal_ex(c, data + len, &fin) != 1 ||
+		    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, WG_AEAD_TAG_LEN,
+					msg_tag(set, i)) != 1) {
+			log_error("bench_crypto: OpenSSL seal failed");
+			exit(1);
 		}
-		elapsed = now_s() - start;
-	} while (elapsed < b->seconds);
-	r->packets_per_s = (double)packets / elapsed;
-	r->gbit_per_s = r->packets_per_s * (double)len * 8 / 1e9;
+	}
+}
+
+static unsigned
+openssl_open(struct libs *libs, struct msg_set *set)
+{
+	EVP_CIPHER_CTX *c = libs->evp_open;
+	unsigned ok = 0;
+
+	for (unsigned i = 0; i < MSGS; i++) {
+		uint8_t *data = msg_data(set, i);
+		int len = 0, fin = 0;
+
+		if (EVP_DecryptInit_ex(c, NULL, NULL, set->key, set->nonce[i]) != 1 ||
+		    EVP_DecryptUpdate(c, data, &len, data, (int)set->size) != 1 ||
+		    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, WG_AEAD_TAG_LEN,
+					msg_tag(set, i)) != 1)
+			continue;
+		ok += EVP_DecryptFinal_ex(c, data + len, &fin) == 1;
+	}
+	return ok;
+}
+
+/* ---- libsodium ---- */
+
+static void
+sodium_seal(struct libs *libs, struct msg_set *set)
+{
+	(void)libs;
+	for (unsigned i = 0; i < MSGS; i++) {
+		uint8_t *data = msg_data(set, i);
+
+		crypto_aead_chacha20poly1305_ietf_encrypt_detached(data, msg_tag(set, i), NULL,
+								   data, set->size, NULL, 0,
+								   NULL, set->nonce[i], set->key);
+	}
+}
+
+static unsigned
+sodium_open(struct libs *libs, struct msg_set *set)
+{
+	unsigned ok = 0;
+
+	(void)libs;
+	for (unsigned i = 0; i < MSGS; i++) {
+		uint8_t *data = msg_data(set, i);
+
+		ok += crypto_aead_chacha20poly1305_ietf_decrypt_detached(
+			      data, NULL, data, set->size, msg_tag(set, i), NULL, 0, set->nonce[i],
+			      set->key) == 0;
+	}
+	return ok;
+}
+
+static const struct impl impls[] = {
+	{"ipsec-mb job API, burst 32", imb_job_seal, imb_job_open},
+	{"ipsec-mb direct API", imb_direct_seal, imb_direct_open},
+	{"OpenSSL EVP", openssl_seal, openssl_open},
+	{"libsodium", sodium_seal, sodium_open},
+};
+
+static int
+libs_init(struct libs *libs)
+{
+	memset(libs, 0, sizeof(*libs));
+	if (wg_transport_ctx_init(&libs->wg) != 0)
+		return -1;
+	libs->chacha = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
+	libs->evp_seal = EVP_CIPHER_CTX_new();
+	libs->evp_open = EVP_CIPHER_CTX_new();
+	if (libs->chacha == NULL || libs->evp_seal == NULL || libs->evp_open == NULL ||
+	    EVP_EncryptInit_ex(libs->evp_seal, libs->chacha, NULL, NULL, NULL) != 1 ||
+	    EVP_DecryptInit_ex(libs->evp_open, libs->chacha, NULL, NULL, NULL) != 1) {
+		log_error("bench_crypto: OpenSSL ChaCha20-Poly1305 unavailable");
+		return -1;
+	}
 	return 0;
 }
 
 static void
-cpu_model(char *out, size_t size)
+libs_fini(struct libs *libs)
 {
-	char line[256];
-	FILE *f = fopen("/proc/cpuinfo", "r");
+	EVP_CIPHER_CTX_free(libs->evp_seal);
+	EVP_CIPHER_CTX_free(libs->evp_open);
+	EVP_CIPHER_free(libs->chacha);
+	if (libs->wg.mgr != NULL)
+		wg_transport_ctx_fini(&libs->wg);
+}
 
-	snprintf(out, size, "unknown");
-	if (f == NULL)
-		return;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char *colon = strchr(line, ':');
+/* Median ns per packet of one operation of one library over BENCH_REPS segments. */
+static double
+measure(struct libs *libs, const struct impl *impl, bool open, struct msg_set *set,
+	double seconds)
+{
+	uint64_t segment_ns = (uint64_t)(seconds * 1e9 / BENCH_REPS);
+	double per_packet[BENCH_REPS];
 
-		if (strncmp(line, "model name", 10) == 0 && colon != NULL) {
-			snprintf(out, size, "%s", colon + 2);
-			out[strcspn(out, "\n")] = '\0';
-			break;
-		}
+	for (int rep = -1; rep < BENCH_REPS; rep++) { /* rep -1 warms up */
+		uint64_t timed = 0, passes = 0;
+
+		do {
+			uint64_t t0;
+
+			if (open) {
+				unsigned ok;
+
+				sodium_seal(libs, set);
+				t0 = bench_now_ns();
+				ok = impl->open(libs, set);
+				timed += bench_now_ns() - t0;
+				if (ok != MSGS) {
+					log_error("bench_crypto: %s opened %u of %u messages",
+						  impl->name, ok, (unsigned)MSGS);
+					exit(1);
+				}
+			} else {
+				t0 = bench_now_ns();
+				impl->seal(libs, set);
+				timed += bench_now_ns() - t0;
+			}
+			passes++;
+		} while (timed < segment_ns && rep >= 0);
+		if (rep >= 0)
+			per_packet[rep] = (double)timed / (double)(passes * MSGS);
 	}
-	fclose(f);
+	return bench_median(per_packet, BENCH_REPS);
+}
+
+static void
+usage(FILE *out)
+{
+	fprintf(out, "usage: bench_crypto [--seconds S] [--core N]\n"
+		     "  ChaCha20-Poly1305 per packet through ipsec-mb, OpenSSL and libsodium.\n"
+		     "  --seconds S  time per figure (default 1)\n"
+		     "  --core N     CPU to pin to (default: the highest one allowed)\n");
 }
 
 int
 main(int argc, char **argv)
 {
-	static const size_t sizes[] = { 64, 512, 1420 };
-	struct bench *b;
-	char model[128];
-	cpu_set_t set;
-	long cpu = sysconf(_SC_NPROCESSORS_ONLN) - 1;
-	double seconds = 0.5;
-	size_t si, ci;
-	int opt;
+	static const struct option options[] = {
+		{"seconds", required_argument, NULL, 's'},
+		{"core", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	double seconds = 1;
+	int core = bench_default_core(), cpus = bench_cpu_count();
+	struct msg_set set;
+	struct libs libs;
+	char cpu[128];
+	int opt, rc = 1;
 
-	while ((opt = getopt(argc, argv, "c:t:")) != -1) {
-		if (opt == 'c')
-			cpu = strtol(optarg, NULL, 10);
-		else if (opt == 't')
-			seconds = strtod(optarg, NULL);
-		else {
-			fprintf(stderr, "usage: bench_crypto [-c CPU] [-t SECONDS]\n");
+	log_set_program("bench_crypto");
+	while ((opt = getopt_long(argc, argv, "s:c:h", options, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			seconds = bench_parse_seconds(optarg);
+			if (seconds < 0) {
+				usage(stderr);
+				return 2;
+			}
+			break;
+		case 'c':
+			core = atoi(optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
 			return 2;
 		}
 	}
-	CPU_ZERO(&set);
-	CPU_SET((int)cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set) != 0) {
-		fprintf(stderr, "bench_crypto: pin to cpu %ld: %s\n", cpu, strerror(errno));
-		return 1;
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
 	}
-	if (sodium_init() < 0)
+	if (sodium_init() < 0 || bench_pin(core) != 0)
 		return 1;
-	b = aligned_alloc(64, sizeof(*b));
-	if (b == NULL || wg_transport_ctx_init(&b->transport) != 0)
-		return 1;
-	b->seconds = seconds;
-	randombytes_buf(b->key, sizeof(b->key));
-	b->chacha = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
-	b->evp = EVP_CIPHER_CTX_new();
-	if (b->chacha == NULL || b->evp == NULL ||
-	    !EVP_EncryptInit_ex2(b->evp, b->chacha, b->key, NULL, NULL)) {
-		fprintf(stderr, "bench_crypto: OpenSSL ChaCha20-Poly1305 unavailable\n");
-		return 1;
-	}
-	cpu_model(model, sizeof(model));
-	printf("bench_crypto: cpu %ld (%s), ipsec-mb %s (%s), OpenSSL %s, libsodium %s\n", cpu,
-	       model, IMB_VERSION_STR, wg_transport_ctx_arch(&b->transport),
-	       OpenSSL_version(OPENSSL_VERSION_STRING), sodium_version_string());
-	printf("%-17s %5s %14s %9s %14s %9s\n", "implementation", "bytes", "encrypt pkt/s",
-	       "Gbit/s", "decrypt pkt/s", "Gbit/s");
-	for (si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
-		for (ci = 0; ci < sizeof(candidates) / sizeof(candidates[0]); ci++) {
-			const struct candidate *c = &candidates[ci];
-			struct result enc, dec;
+	memset(&libs, 0, sizeof(libs));
+	memset(&set, 0, sizeof(set));
+	set.buf = aligned_alloc(64, (size_t)MSGS * BUF_STRIDE);
+	if (set.buf == NULL || libs_init(&libs) != 0)
+		goto out;
+	randombytes_buf(set.key, sizeof(set.key));
+	randombytes_buf(set.buf, (size_t)MSGS * BUF_STRIDE);
+	for (unsigned i = 0; i < MSGS; i++) {
+		uint64_t le = htole64(i);
 
-			prepare(b, sizes[si]);
-			/* EVP keeps its own direction: re-key it for each */
-			EVP_EncryptInit_ex2(b->evp, b->chacha, b->key, NULL, NULL);
-			if (measure(b, c->seal, sizes[si], &enc) != 0) {
-				fprintf(stderr, "bench_crypto: %s: encryption failed\n", c->name);
-				return 1;
-			}
-			EVP_DecryptInit_ex2(b->evp, b->chacha, b->key, NULL, NULL);
-			if (measure(b, c->open, sizes[si], &dec) != 0) {
-				fprintf(stderr, "bench_crypto: %s: decryption failed\n", c->name);
-				return 1;
-			}
-			printf("%-17s %5zu %14.0f %9.2f %14.0f %9.2f\n", c->name, sizes[si],
-			       enc.packets_per_s, enc.gbit_per_s, dec.packets_per_s,
-			       dec.gbit_per_s);
+		memcpy(set.nonce[i] + 4, &le, sizeof(le));
+	}
+
+	bench_cpu_model(cpu, sizeof(cpu));
+	printf("ChaCha20-Poly1305 per packet: in place, no AAD, %u buffers per pass, "
+	       "median of %d segments, %.2g s per figure\n", (unsigned)MSGS, BENCH_REPS, seconds);
+	printf("cpu: %s (%d CPUs), pinned to core %d\n", cpu, cpus, core);
+	printf("ipsec-mb %s (%s), %s, libsodium %s\n", imb_get_version_str(),
+	       wg_transport_ctx_arch(&libs.wg), OpenSSL_version(OPENSSL_VERSION),
+	       sodium_version_string());
+	printf("%-28s %5s  %12s %7s %7s  %12s %7s %7s\n", "library", "bytes", "seal ns/pkt",
+	       "Mpps", "Gbit/s", "open ns/pkt", "Mpps", "Gbit/s");
+	for (int s = 0; s < BENCH_SIZE_COUNT; s++) {
+		set.size = bench_sizes[s];
+		for (size_t i = 0; i < sizeof(impls) / sizeof(impls[0]); i++) {
+			double seal = measure(&libs, &impls[i], false, &set, seconds);
+			double open = measure(&libs, &impls[i], true, &set, seconds);
+
+			printf("%-28s %5u  %12.1f %7.2f %7.2f  %12.1f %7.2f %7.2f\n", impls[i].name,
+			       set.size, seal, 1e3 / seal, set.size * 8 / seal, open, 1e3 / open,
+			       set.size * 8 / open);
+			fflush(stdout);
 		}
 	}
-	EVP_CIPHER_CTX_free(b->evp);
-	EVP_CIPHER_free(b->chacha);
-	wg_transport_ctx_fini(&b->transport);
-	free(b);
-	return 0;
+	rc = 0;
+out:
+	libs_fini(&libs);
+	sodium_memzero(set.key, sizeof(set.key));
+	free(set.buf);
+	return rc;
 }
