@@ -10,6 +10,7 @@
 #include "ctl.h"
 #include "log.h"
 #include "neighbor.h"
+#include "relay.h"
 #include "wg_node.h"
 #include "worker.h"
 
@@ -146,6 +147,7 @@ verb_stats(struct node *node, struct strbuf *out, bool json)
 	port_stats(node, out, json);
 	control_stats(node, out, json);
 	wg_node_stats(node->wg, out, json);
+	relay_stats(node->relay, out, json);
 	strbuf_puts(out, json ? "}\n" : "");
 }
 
@@ -196,6 +198,7 @@ verb_status(struct node *node, struct strbuf *out, bool json)
 	if (json)
 		strbuf_puts(out, "],");
 	wg_node_status(node->wg, out, json);
+	relay_status(node->relay, out, json);
 	strbuf_puts(out, json ? "}\n" : "");
 }
 

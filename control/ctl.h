@@ -4,8 +4,10 @@
  * one line, "verb [--json]"; the reply is "OK\n" or "ERR <why>\n" followed by the body (human
  * text, or one JSON document with --json), and the connection closes.
  *
- *   status     node identity, ports, workers, peers with endpoint, path and last handshake
- *   stats      counters per worker (with every drop reason), per port, per peer, control plane
+ *   status     node identity, ports, workers, peers with endpoint, path and last handshake,
+ *              relay regions (state, latency, home)
+ *   stats      counters per worker (with every drop reason), per port, per peer, control plane,
+ *              relay regions (packets, bytes, connects, drops by reason)
  *   neighbors  the ARP/ND table
  *   reload     re-read the config file (like SIGHUP); ERR with the file:line:column if refused
  */

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The relay (DERP) in exitgated's control plane: one DERP client per region it uses, on the
+ * control loop, logged in with the node's WireGuard key (the DERP key is the WireGuard public
+ * key, as in Tailscale, so peers are addressed by their WireGuard public keys).
+ *
+ * Regions: the home region is always connected and announced with NotePreferred. At start and
+ * every RELAY_PROBE_INTERVAL_MS the other regions of the DERP map are connected too, to measure
+ * their latency; a non-home region unused for RELAY_IDLE_CLOSE_MS is closed. Every connection
+ * sends a DERP Ping every RELAY_PING_INTERVAL_MS: the round trips are the latency (relay_home.h
+ * chooses the home with hysteresis; derp.home_region forces it), and two pings unanswered for
+ * RELAY_PING_TIMEOUT_MS each mark the connection dead long before two missed server keepalives
+ * (130 s) would. Reconnects (jittered exponential back-off, or the delay a Restarting frame
+ * announced) are the DERP client's.
+ *
+ * Sending: WireGuard messages for relayed peers (type 4 from the workers via DP_UP_RELAY,
+ * handshakes and keepalives from the device via wg_node_flush) go as SendPacket through the home
+ * region, or through the region a peer was last heard on when that is another one (so two nodes
+ * with different homes still reach each other while one of them probes the other's home).
+ *
+ * Receiving: RecvPacket goes to wg_node_relay_input: handshakes to the device with a relay
+ * source; transport data (type 4) to a worker (DP_DOWN_WG_RECEIVED), which decrypts it as if it
+ * had arrived by UDP, without a source endpoint.
+ *
+ * Why the workers decrypt relayed data and not the control plane: the control thread is the
+ * relay's bottleneck (TLS both ways, DERP framing, copies for every packet). Decrypting in the
+ * control thread would add the AEAD to that one thread and still need a hand-off to a worker for
+ * the inner port; on the workers, ChaCha20-Poly1305 runs in their ipsec-mb bursts and the
+ * control thread only copies. Measured in the relay lab (two nodes, one derper, 2 cores):
+ * see relay_decrypt_measurement in README.md ("Relay").
+ *
+ * Concurrency: main lcore only, like every control-plane module.
+ */
+#ifndef EXITGATE_CONTROL_RELAY_H
+#define EXITGATE_CONTROL_RELAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+#include "config.h"
+#include "node.h"
+#include "strbuf.h"
+
+enum {
+	RELAY_PING_INTERVAL_MS = 10 * 1000,
+	RELAY_PING_TIMEOUT_MS = 5 * 1000,
+	RELAY_PING_MISSES_DEAD = 2,
+	RELAY_IDLE_CLOSE_MS = 60 * 1000,
+	RELAY_PROBE_INTERVAL_MS = 4 * 60 * 1000, /* within the 5-minute latency window */
+	RELAY_NODE_ROTATE_FAILURES = 3,          /* failed connects before the region's next node */
+	RELAY_ROUTE_IDLE_MS = 60 * 1000,         /* a peer heard on a non-home region */
+};
+
+struct relay;
+
+/* The relay for node->config's DERP map (an empty map gives an idle relay). NULL on error. */
+struct relay *relay_create(struct node *node);
+void relay_destroy(struct relay *relay);
+
+/* A reloaded config: a changed DERP map or private key reconnects every region. 0 or -1. */
+int relay_apply_config(struct relay *relay, const struct config *config);
+/* The node's private key changed (UAPI): log in again with the new one. */
+void relay_set_private_key(struct relay *relay, const uint8_t private_key[KEY_LEN]);
+
+/* Send a WireGuard message to a peer; 0, or -1 when dropped (counted). */
+int relay_send(struct relay *relay, const uint8_t peer_key[KEY_LEN], const uint8_t *msg,
+	       size_t len);
+/* DP_UP_RELAY: a worker's encrypted message for dp_meta(m)->peer_id; m is freed. */
+void relay_send_upcall(struct relay *relay, struct rte_mbuf *m);
+
+/* The region a peer's messages go through (0: no relay connection to use). */
+uint32_t relay_region_of_peer(struct relay *relay, const uint8_t peer_key[KEY_LEN]);
+
+/* `exitgatectl status` / `stats`: a JSON member ",\"relay\":{...}" with json, else text. */
+void relay_status(struct relay *relay, struct strbuf *out, bool json);
+void relay_stats(struct relay *relay, struct strbuf *out, bool json);
+
+#endif
