@@ -349,8 +349,9 @@ region_on_event(void *ctx, const struct derp_client_event *ev)
 		relay_reschedule(region->relay);
 		break;
 	case DERP_CLIENT_EV_DISCONNECTED:
-		log_info("relay: region %u (%s): disconnected: %s", region->id, region->code,
-			 ev->detail != NULL ? ev->detail : "");
+		/* the client logged why, except for a stop of ours (logged where it happens) */
+		log_debug("relay: region %u (%s): disconnected: %s", region->id, region->code,
+			  ev->detail != NULL ? ev->detail : "");
 		region->ping_outstanding = false;
 		break;
 	case DERP_CLIENT_EV_PONG:
@@ -560,6 +561,7 @@ relay_timer(struct loop *loop, uint64_t now_ns, void *arg)
 		}
 		relay->next_probe_ms = now_ms + RELAY_PROBE_INTERVAL_MS;
 	}
+	choose_home(relay, now_ms);
 	for (size_t i = 0; i < relay->region_count; i++) {
 		struct relay_region *r = &relay->regions[i];
 
@@ -591,7 +593,6 @@ relay_timer(struct loop *loop, uint64_t now_ns, void *arg)
 		else
 			i++;
 	}
-	choose_home(relay, now_ms);
 	if (relay->forced_home == 0 && relay->region_count > 1)
 		next_ms = earliest(next_ms, relay->next_probe_ms);
 	/* a dispatch may have taken handshakes */
@@ -711,14 +712,12 @@ regions_load(struct relay *relay, const struct config_derp *derp)
 	return 0;
 }
 
-/* Connect the home region and, to measure them, every other one. */
+/* The timer's next run (the loop's first turn, once the workers carry the kernel's packets)
+ * chooses a provisional home, connects it and, to measure them, every other region. */
 static void
 regions_start(struct relay *relay)
 {
-	uint64_t now_ms = derp_client_now_ms();
-
-	choose_home(relay, now_ms);
-	relay->next_probe_ms = now_ms;
+	relay->next_probe_ms = derp_client_now_ms();
 	relay_reschedule(relay);
 }
 
