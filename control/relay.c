@@ -50,6 +50,7 @@ struct relay_region {
 
 	bool home;
 	uint64_t last_used_ms;        /* a non-home region closes RELAY_IDLE_CLOSE_MS after this */
+	uint64_t seen_connected_ms;   /* the last time it was seen logged in */
 	uint64_t failures_mark;       /* the client's connect_failures at its last login */
 
 	struct relay_latency latency;
@@ -82,6 +83,7 @@ struct relay {
 	struct relay_region *home;
 	uint32_t forced_home;
 	uint64_t next_probe_ms;
+	uint64_t last_probe_ms;
 	uint64_t home_changes;
 	uint64_t peer_gone;           /* DP_UP_RELAY for a peer removed meanwhile */
 	struct relay_route routes[RELAY_ROUTES_MAX];
@@ -343,6 +345,7 @@ region_on_event(void *ctx, const struct derp_client_event *ev)
 		log_info("relay: region %u (%s): connected to %s%s", region->id, region->code,
 			 region->servers[region->server_index].name, region->home ? ", home" : "");
 		region->failures_mark = derp_client_stats(region->client)->connect_failures;
+		region->seen_connected_ms = now_ms;
 		region->ping_outstanding = false;
 		region->ping_misses = 0;
 		region->next_ping_ms = now_ms; /* a first latency sample at once */
@@ -436,6 +439,14 @@ relay_region_of_peer(struct relay *relay, const uint8_t peer_key[KEY_LEN])
 
 /* ---- the home region ---- */
 
+/* true once at least span ms have passed since then (a time taken later than now counts as
+ * now: callbacks may stamp a millisecond ahead of the caller's clock reading) */
+static bool
+elapsed(uint64_t now_ms, uint64_t then_ms, uint64_t span_ms)
+{
+	return now_ms > then_ms && now_ms - then_ms >= span_ms;
+}
+
 static void
 set_home(struct relay *relay, struct relay_region *region, uint64_t now_ms)
 {
@@ -453,6 +464,9 @@ set_home(struct relay *relay, struct relay_region *region, uint64_t now_ms)
 	}
 	relay->home = region;
 	region->home = true;
+	/* a new home has the grace period to connect before it can lose its rank */
+	if (region->seen_connected_ms < now_ms)
+		region->seen_connected_ms = now_ms;
 	if (region->client != NULL)
 		derp_client_note_preferred(region->client, true); /* remembered for the login */
 	if (region_connect(region, now_ms) != 0)
@@ -460,7 +474,7 @@ set_home(struct relay *relay, struct relay_region *region, uint64_t now_ms)
 			 region->code);
 	log_info("relay: home region %u (%s)%s", region->id, region->code,
 		 relay->forced_home != 0 ? ", forced by derp.home_region" :
-		 old != NULL ? ", lower latency" : "");
+		 old != NULL ? ", chosen by latency" : ", until measured");
 }
 
 static void
@@ -473,9 +487,15 @@ choose_home(struct relay *relay, uint64_t now_ms)
 	for (size_t i = 0; i < relay->region_count; i++) {
 		struct relay_region *r = &relay->regions[i];
 
-		if (r->server_count != 0)
-			c[n++] = (struct relay_home_candidate){r->id,
-							       relay_latency_best(&r->latency, now_ms)};
+		if (r->server_count == 0)
+			continue;
+		/* a region's latency counts while it is reachable: connected, or (the home) lost
+		 * for less than the grace period, so a relay restart does not move the home */
+		c[n++] = (struct relay_home_candidate){
+			r->id, region_connected(r) || (r->home && !elapsed(now_ms, r->seen_connected_ms,
+								   RELAY_HOME_GRACE_MS))
+				       ? relay_latency_best(&r->latency, now_ms)
+				       : RELAY_LATENCY_UNKNOWN};
 	}
 	id = relay_home_choose(c, n, relay->home != NULL ? relay->home->id : 0, relay->forced_home);
 	for (size_t i = 0; id != 0 && i < relay->region_count; i++)
@@ -550,6 +570,11 @@ relay_timer(struct loop *loop, uint64_t now_ns, void *arg)
 	(void)loop;
 	if (relay->region_count == 0)
 		return LOOP_NEVER;
+	/* a home lost for longer than the grace period: measure the others now, to move */
+	if (relay->home != NULL && !region_connected(relay->home) &&
+	    elapsed(now_ms, relay->home->seen_connected_ms, RELAY_HOME_GRACE_MS) &&
+	    elapsed(now_ms, relay->last_probe_ms, RELAY_PROBE_RETRY_MS))
+		relay->next_probe_ms = now_ms;
 	if (relay->forced_home == 0 && relay->region_count > 1 && now_ms >= relay->next_probe_ms) {
 		/* measure every region now and then; unused ones close again after a while */
 		for (size_t i = 0; i < relay->region_count; i++) {
@@ -559,6 +584,7 @@ relay_timer(struct loop *loop, uint64_t now_ns, void *arg)
 				r->last_used_ms = now_ms;
 			region_connect(r, now_ms);
 		}
+		relay->last_probe_ms = now_ms;
 		relay->next_probe_ms = now_ms + RELAY_PROBE_INTERVAL_MS;
 	}
 	choose_home(relay, now_ms);
@@ -567,7 +593,7 @@ relay_timer(struct loop *loop, uint64_t now_ns, void *arg)
 
 		if (r->client == NULL)
 			continue;
-		if (!r->home && now_ms - r->last_used_ms >= RELAY_IDLE_CLOSE_MS) {
+		if (!r->home && elapsed(now_ms, r->last_used_ms, RELAY_IDLE_CLOSE_MS)) {
 			log_info("relay: region %u (%s): idle for %u s: closing", r->id, r->code,
 				 RELAY_IDLE_CLOSE_MS / 1000);
 			region_close(r);
@@ -577,10 +603,17 @@ relay_timer(struct loop *loop, uint64_t now_ns, void *arg)
 			derp_client_dispatch(r->client, 0, now_ms);
 			region_sync(r);
 		}
-		if (region_connected(r))
+		if (region_connected(r)) {
+			r->seen_connected_ms = now_ms;
 			next_ms = earliest(next_ms, region_ping(r, now_ms));
-		else
+		} else {
 			region_maybe_switch_server(r, now_ms);
+			/* when a lost home stops counting, or may be probed around again */
+			if (r->home && !elapsed(now_ms, r->seen_connected_ms, RELAY_HOME_GRACE_MS))
+				next_ms = earliest(next_ms, r->seen_connected_ms + RELAY_HOME_GRACE_MS);
+			else if (r->home && relay->forced_home == 0 && relay->region_count > 1)
+				next_ms = earliest(next_ms, relay->last_probe_ms + RELAY_PROBE_RETRY_MS);
+		}
 		if (r->client == NULL)
 			continue;
 		next_ms = earliest(next_ms, derp_client_next_deadline(r->client));
@@ -588,7 +621,7 @@ relay_timer(struct loop *loop, uint64_t now_ns, void *arg)
 			next_ms = earliest(next_ms, r->last_used_ms + RELAY_IDLE_CLOSE_MS);
 	}
 	for (size_t i = 0; i < relay->route_count;) {
-		if (now_ms - relay->routes[i].last_rx_ms >= RELAY_ROUTE_IDLE_MS)
+		if (elapsed(now_ms, relay->routes[i].last_rx_ms, RELAY_ROUTE_IDLE_MS))
 			relay->routes[i] = relay->routes[--relay->route_count];
 		else
 			i++;

@@ -52,6 +52,8 @@ enum {
 	RELAY_PROBE_INTERVAL_MS = 4 * 60 * 1000, /* within the 5-minute latency window */
 	RELAY_NODE_ROTATE_FAILURES = 3,          /* failed connects before the region's next node */
 	RELAY_ROUTE_IDLE_MS = 60 * 1000,         /* a peer heard on a non-home region */
+	RELAY_HOME_GRACE_MS = 15 * 1000,         /* a lost home keeps its rank this long */
+	RELAY_PROBE_RETRY_MS = 30 * 1000,        /* probes while the home is lost, at most */
 };
 
 struct relay;
