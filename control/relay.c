@@ -481,8 +481,15 @@ static void
 choose_home(struct relay *relay, uint64_t now_ms)
 {
 	struct relay_home_candidate *c = relay->candidates;
+	struct relay_region *home = relay->home;
 	size_t n = 0;
 	uint32_t id;
+
+	/* a new (or reconnecting) home has the grace period to connect and be measured before
+	 * a region that happened to answer first can take its place */
+	if (home != NULL && !elapsed(now_ms, home->seen_connected_ms, RELAY_HOME_GRACE_MS) &&
+	    relay_latency_best(&home->latency, now_ms) == RELAY_LATENCY_UNKNOWN)
+		return;
 
 	for (size_t i = 0; i < relay->region_count; i++) {
 		struct relay_region *r = &relay->regions[i];

@@ -51,7 +51,7 @@ table inet egr {
 		type filter hook forward priority 0; policy drop;
 		ct state established,related accept
 		meta l4proto udp counter name udp_dropped drop
-		ip daddr 10.0.3.2 tcp dport 8443 accept
+		ip daddr 10.0.3.2 tcp dport { 8443, 8444 } accept
 	}
 }
 NFT
@@ -63,7 +63,8 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
 	-keyout relay-key.pem -out relay-cert.pem >/dev/null 2>&1
 pin="sha256-raw:$(openssl x509 -in relay-cert.pem -outform der | sha256sum | cut -d' ' -f1)"
 relay_pid=
-start_relay() { # start_relay [extra derper options]
+start_relay() { # start_relay [extra derper options]: region 900's relay
+	rm -f relay.pin
 	lab_bg egr-relay relay.log "$derper" --listen 10.0.3.2:8443 --cert relay-cert.pem \
 		--key relay-key.pem --key-file relay.key --pin-file relay.pin --stun-port 0 \
 		--log-level info "$@"
@@ -78,7 +79,17 @@ for n in a b; do
 	wg genkey >$n.key
 	wg pubkey <$n.key >$n.pub
 done
-write_config() { # write_config node peer subnet tunnel-address peer-address path
+region_yaml() { # region_yaml id port
+	cat <<YAML
+    - region_id: $1
+      region_code: lab$1
+      nodes:
+        - {name: relay$1, host_name: derp.lab, cert_name: "$pin", ipv4: 10.0.3.2, ipv6: none,
+           derp_port: $2, stun_port: -1}
+YAML
+}
+derp_map=$(printf 'derp:\n  regions:\n%s' "$(region_yaml 900 8443)")
+write_config() { # write_config node peer subnet tunnel-address peer-address endpoint path
 	cat >"$1.yaml" <<YAML
 node: {private_key_file: $LAB_TMP/$1.key, listen_port: 41641, interface: egr$1}
 dataplane: {workers: 1, idle: adaptive, eal: ["--no-huge", "-m", "256", "--no-shconf"]}
@@ -86,13 +97,7 @@ ports:
   public: {device: "net_af_packet0,iface=vp$1", addresses: [10.0.$3.10/24], gateway: 10.0.$3.1,
            kernel_tap: egr$1-pub}
   inner: {device: "net_tun0,iface=egr${1}0in", addresses: [10.88.0.$4/24]}
-derp:
-  regions:
-    - region_id: 900
-      region_code: lab
-      nodes:
-        - {name: lab1, host_name: derp.lab, cert_name: "$pin", ipv4: 10.0.3.2, ipv6: none,
-           derp_port: 8443, stun_port: -1}
+$derp_map
 peers:
   - {name: $2, public_key: "$(cat $2.pub)", allowed_ips: [10.88.0.$5/32],
      endpoint: "$6", path: $7}
@@ -224,7 +229,7 @@ lab_check "after two ping timeouts ($timeouts_a -> $(region a "r['ping_timeouts'
 ip netns exec egr-rt nft flush chain inet egr forward
 ip netns exec egr-rt nft add rule inet egr forward ct state established,related accept
 ip netns exec egr-rt nft add rule inet egr forward meta l4proto udp counter name udp_dropped drop
-ip netns exec egr-rt nft add rule inet egr forward ip daddr 10.0.3.2 tcp dport 8443 accept
+ip netns exec egr-rt nft add rule inet egr forward ip daddr 10.0.3.2 tcp dport { 8443, 8444 } accept
 lab_check "the black hole gone, the tunnel comes back by itself" \
 	lab_wait_for 45 ip netns exec egr-a ping -c 1 -W 1 10.88.0.2
 
@@ -240,6 +245,48 @@ lab_check "iperf3 through a 1 MB/s relay stays near it (${limited} Mbit/s <= 12)
 	test "$limited" -le 12
 lab_check "node a dropped the excess itself ($limited0 -> $(region a "r['drops']['rate_limited']"))" \
 	test "$(region a "r['drops']['rate_limited']")" -gt "$limited0"
+
+# ---- two regions: a forced home, then the home by latency, then a failover ----
+lab_bg egr-relay relay901.log "$derper" --listen 10.0.3.2:8444 --cert relay-cert.pem \
+	--key relay-key.pem --key-file relay901.key --pin-file relay901.pin --stun-port 0 \
+	--log-level info
+lab_wait_for 10 test -s relay901.pin
+reload_both() {
+	write_config a b 1 1 2 10.0.2.10:41641 relay
+	write_config b a 2 2 1 10.0.1.10:41641 relay
+	ctl a reload >/dev/null && ctl b reload >/dev/null
+}
+region_state() { # region_state node id: "state home" from status
+	json "$1" status "' '.join(str(r[k]).lower() for r in s['relay']['regions'] if r['region_id'] == $2 for k in ('state', 'home'))"
+}
+home_is() { [ "$(json "$1" status "s['relay']['home_region']")" = "$2" ]; }
+both_home() { home_is a "$1" && home_is b "$1"; }
+regions_are() { [ "$(region_state a 900), $(region_state a 901)" = "$1" ]; }
+all_measured() {
+	[ "$(json a status "all(r['latency_ms'] is not None for r in s['relay']['regions'])")" = True ]
+}
+derp_map=$(printf 'derp:\n  home_region: 901\n  regions:\n%s\n%s' "$(region_yaml 900 8443)" \
+	"$(region_yaml 901 8444)")
+reload_both
+lab_check "home_region 901 forces the home on both nodes" lab_wait_for 10 both_home 901
+lab_expect_eq "a forced home needs no probes: region 900 stays closed" "closed false" \
+	"$(region_state a 900)"
+lab_check "a -> b ping through region 901" lab_wait_for 20 pings egr-a 1 10.88.0.2
+derp_map=$(printf 'derp:\n  regions:\n%s\n%s' "$(region_yaml 900 8443)" "$(region_yaml 901 8444)")
+reload_both
+lab_check "without a forced home both regions are connected, to be measured" \
+	lab_wait_for 10 regions_are "connected true, connected false"
+lab_check "and both are measured" lab_wait_for 5 all_measured
+lab_check "similar latencies keep the first home on both nodes (hysteresis)" both_home 900
+lab_check "a -> b ping through region 900" lab_wait_for 20 pings egr-a 1 10.88.0.2
+{ kill -KILL "$relay_pid" && wait "$relay_pid"; } 2>/dev/null
+t0=$SECONDS
+lab_check "region 900 gone: both homes move to 901 after the grace period" \
+	lab_wait_for 40 both_home 901
+lab_check "and the tunnel follows by itself" lab_wait_for 20 pings egr-a 1 10.88.0.2
+lab_log "     tunnel back $((SECONDS - t0)) s after region 900 went"
+lab_check "b -> a too" pings egr-b 2 10.88.0.1
+lab_check "node a counts the home change" test "$(json a stats "s['relay']['home_changes']")" -ge 1
 
 # ---- clean shutdown ----
 for n in a b; do
