@@ -26,6 +26,15 @@ lab_require_root() {
 
 lab_log() { printf '%s %s\n' "$(date +%T)" "$*"; }
 
+# EXITGATE_LAB_HOLD=1 keeps the lab standing for 10 minutes at the first failure, to look
+# around in its namespaces (the temporary directory is printed).
+lab_hold() {
+	if [ "${EXITGATE_LAB_HOLD:-0}" = 1 ] && [ "$LAB_FAILED" -eq 1 ]; then
+		lab_log "holding the lab for 10 minutes: $LAB_TMP"
+		sleep 600
+	fi
+}
+
 lab_check() { # lab_check "what" command...
 	local what=$1
 	shift
@@ -35,6 +44,7 @@ lab_check() { # lab_check "what" command...
 	else
 		LAB_FAILED=$((LAB_FAILED + 1))
 		lab_log "FAIL $what"
+		lab_hold
 	fi
 }
 
@@ -45,6 +55,7 @@ lab_expect_eq() { # lab_expect_eq "what" expected actual
 	else
 		LAB_FAILED=$((LAB_FAILED + 1))
 		lab_log "FAIL $1: expected '$2', got '$3'"
+		lab_hold
 	fi
 }
 
