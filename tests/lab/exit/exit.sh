@@ -182,6 +182,18 @@ inc ping -c 3 -W 1 -I 10.66.0.99 2.0.0.10 >/dev/null 2>&1
 spoof1=$(drop wg_allowed_ips_source)
 lab_expect_eq "spoofed inner sources dropped and counted" 3 $((spoof1 - spoof0))
 
+# ---- IPv6-only underlay, IPv4 and IPv6 inside ----
+# both clients move their tunnels to the node's IPv6 address, and lose their IPv4 underlay (so
+# nothing can move them back)
+inc wg set egxc0 peer "$(cat node.pub)" endpoint "[fd01::10]:41641"
+inc wg set egxc1 peer "$(cat node.pub)" endpoint "[fd01::10]:41641"
+ip -n egx-c addr del 10.0.1.2/24 dev vcli
+lab_check "IPv4 inside WireGuard over IPv6" lab_wait_for 20 inc ping -c 1 -W 1 2.0.0.10
+lab_check "IPv6 inside WireGuard over IPv6" inc ping -6 -c 2 -W 2 2001:db8:f::10
+lab_expect_eq "the node sees the client's IPv6 endpoint" "[fd01::2]:51820" \
+	"$(wg show egx0 endpoints | awk -v k="$(cat client.pub)" '$1 == k {print $2}')"
+
+# (last: the full table stays full until its UDP sessions time out)
 # ---- a full session table keeps existing flows ----
 # 1024 sessions, 768 per peer: the first peer fills its share, the second the rest
 inc ping -i 0.2 -c 30 2.0.0.10 >longping.txt 2>&1 &
@@ -205,14 +217,6 @@ if [ "$workers" -eq 1 ]; then
 fi
 received=$(awk '/received/ {print $4}' longping.txt)
 lab_check "an existing flow kept working meanwhile ($received of 30 replies)" test "${received:-0}" -ge 27
-
-# ---- IPv6-only underlay, IPv4 and IPv6 inside ----
-inc wg set egxc0 peer "$(cat node.pub)" endpoint "[fd01::10]:41641"
-ip -n egx-c addr del 10.0.1.2/24 dev vcli
-lab_check "IPv4 inside WireGuard over IPv6" lab_wait_for 20 inc ping -c 1 -W 1 2.0.0.10
-lab_check "IPv6 inside WireGuard over IPv6" inc ping -6 -c 2 -W 2 2001:db8:f::10
-lab_expect_eq "the node sees the client's IPv6 endpoint" "[fd01::2]:51820" \
-	"$(wg show egx0 endpoints | awk -v k="$(cat client.pub)" '$1 == k {print $2}')"
 
 node_pid=${LAB_PIDS[6]} # servers 0-5, then exitgated
 kill -TERM "$node_pid"
