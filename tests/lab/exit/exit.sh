@@ -56,10 +56,14 @@ table ip6 nat {
 }
 table inet watch {
 	counter wg_leak { }
+	counter inner_v6 { }
 	chain watch_forward { type filter hook forward priority 0;
-		udp dport 41641 counter name wg_leak; udp sport 41641 counter name wg_leak; }
+		udp dport 41641 counter name wg_leak; udp sport 41641 counter name wg_leak;
+		ip6 saddr fd66::/64 counter name inner_v6; }
 }
 NFT
+# routed IPv6 (EXITGATE_LAB_IPV6=routed): the clients' prefix is routed to the node
+ip -n egx-gw -6 route add fd66::/64 via fd02::10
 
 # ---- servers on the internet ----
 lab_bg egx-i iperf.log iperf3 -s
@@ -73,6 +77,8 @@ lab_bg egx-i sink.log socat -u UDP-RECV:7002 /dev/null
 # EXITGATE_LAB_WORKERS=2 runs two workers (on the second CPU, beside the main lcore's): af_packet
 # fans flows out over two queues, and return traffic crosses to the worker owning its port.
 workers=${EXITGATE_LAB_WORKERS:-1}
+# EXITGATE_LAB_IPV6=routed forwards IPv6 unchanged instead of masquerading it (NAT66)
+ipv6_mode=${EXITGATE_LAB_IPV6:-masquerade}
 lcores="0@0"
 for i in $(seq 1 "$workers"); do lcores="$lcores,$i@$((i % $(nproc)))"; done
 umask 077
@@ -95,7 +101,7 @@ ports:
     addresses: [10.0.2.10/24, "fd02::10/64"]
     gateway: 10.0.2.1
     gateway6: "fd02::1"
-exit: {enabled: true, masquerade: true, ipv6: masquerade, sessions: 1024, sessions_per_peer: 768}
+exit: {enabled: true, masquerade: true, ipv6: $ipv6_mode, sessions: 1024, sessions_per_peer: 768}
 peers:
   - {name: client, public_key: "$(cat client.pub)", allowed_ips: [10.66.0.2/32, "fd66::2/128"]}
   - {name: second, public_key: "$(cat second.pub)", allowed_ips: [10.66.0.3/32]}
@@ -141,6 +147,14 @@ lab_check "iperf3 TCP to the internet: $mbps Mbit/s >= 20" test "$mbps" -ge 20
 mbps=$(inc iperf3 -c 2.0.0.10 -t 3 -R -J 2>/dev/null | python3 -c 'import json,sys
 print(int(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6))' 2>/dev/null || echo 0)
 lab_check "iperf3 TCP from the internet: $mbps Mbit/s >= 20" test "$mbps" -ge 20
+
+inner_v6=$(ip netns exec egx-gw nft list counter inet watch inner_v6 | awk '/packets/ {print $2}')
+if [ "$ipv6_mode" = routed ]; then
+	lab_check "routed IPv6: the clients' own addresses reach the gateway ($inner_v6 packets)" \
+		test "$inner_v6" -gt 0
+else
+	lab_expect_eq "masqueraded IPv6: no client address reaches the gateway" 0 "$inner_v6"
+fi
 
 # ---- split routing: WireGuard stays on the public port ----
 lab_expect_eq "the client's endpoint is the public address" "10.0.1.10:41641" \
