@@ -326,7 +326,7 @@ static const struct schema_field exit_fields[] = {
 	{ .name = "mss_clamp", .kind = SCHEMA_BOOL, .def = true,
 	  .offset = offsetof(struct config_exit, mss_clamp) },
 	{ .name = "port_range", .kind = SCHEMA_PORT_RANGE, .min = 1, .max = 65535, .def = 1024,
-	  .def_high = 65535, .offset = offsetof(struct config_exit, port_min),
+	  .def_high = 32767, .offset = offsetof(struct config_exit, port_min),
 	  .aux = offsetof(struct config_exit, port_max) },
 	{ .name = "sessions", .kind = SCHEMA_UINT, .width = 4, .min = 1024, .max = 16777216,
 	  .def = 262144, .offset = offsetof(struct config_exit, sessions) },

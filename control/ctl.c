@@ -28,6 +28,54 @@ ctl_frame(const char *data, size_t len)
 	return nl == NULL ? 0 : (size_t)(nl - data) + 1;
 }
 
+/* The worker's NAT instance: sessions by protocol and every result, both directions. */
+static void
+worker_nat_stats(const struct worker *w, struct strbuf *out, bool json)
+{
+	struct nat_stats st;
+
+	if (w->nat == NULL) {
+		if (json)
+			strbuf_puts(out, "}");
+		return;
+	}
+	nat_stats_read(w->nat, &st);
+	if (json) {
+		strbuf_printf(out, "},\"nat\":{\"capacity\":%u,\"sessions_created\":%llu,"
+				   "\"sessions_expired\":%llu,\"sessions\":{",
+			      nat_capacity(w->nat), (unsigned long long)st.sessions_created,
+			      (unsigned long long)st.sessions_expired);
+		for (int p = 0; p < NAT_PROTO_COUNT; p++)
+			strbuf_printf(out, "%s\"%s\":%llu", p ? "," : "",
+				      nat_protocol_name((enum nat_protocol)p),
+				      (unsigned long long)st.sessions[p]);
+		strbuf_puts(out, "},\"outbound\":{");
+		for (int r = 0; r < NAT_RESULT_COUNT; r++)
+			strbuf_printf(out, "%s\"%s\":%llu", r ? "," : "",
+				      nat_result_name((enum nat_result)r),
+				      (unsigned long long)st.outbound[r]);
+		strbuf_puts(out, "},\"inbound\":{");
+		for (int r = 0; r < NAT_RESULT_COUNT; r++)
+			strbuf_printf(out, "%s\"%s\":%llu", r ? "," : "",
+				      nat_result_name((enum nat_result)r),
+				      (unsigned long long)st.inbound[r]);
+		strbuf_puts(out, "}}");
+		return;
+	}
+	strbuf_printf(out, "  nat: %llu tcp, %llu udp, %llu icmp sessions (capacity %u), %llu created, "
+			   "%llu expired\n",
+		      (unsigned long long)st.sessions[NAT_PROTO_TCP],
+		      (unsigned long long)st.sessions[NAT_PROTO_UDP],
+		      (unsigned long long)st.sessions[NAT_PROTO_ICMP], nat_capacity(w->nat),
+		      (unsigned long long)st.sessions_created, (unsigned long long)st.sessions_expired);
+	for (int r = 0; r < NAT_RESULT_COUNT; r++) {
+		if (st.outbound[r] + st.inbound[r] == 0)
+			continue;
+		strbuf_printf(out, "  nat %-22s out %llu in %llu\n", nat_result_name((enum nat_result)r),
+			      (unsigned long long)st.outbound[r], (unsigned long long)st.inbound[r]);
+	}
+}
+
 static void
 worker_stats(struct node *node, struct strbuf *out, bool json)
 {
@@ -74,8 +122,9 @@ worker_stats(struct node *node, struct strbuf *out, bool json)
 					      drop_reason_text((enum drop_reason)d));
 			}
 		}
+		worker_nat_stats(w, out, json);
 		if (json)
-			strbuf_puts(out, "}}");
+			strbuf_puts(out, "}");
 	}
 	if (json)
 		strbuf_puts(out, "]");

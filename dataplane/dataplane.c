@@ -71,6 +71,72 @@ pool_create(struct dataplane *dp)
 	return 0;
 }
 
+/* The node's own address of a family on a role's port; family 0 when it has none. */
+static struct netaddr
+port_address(const struct config_port *port, int family)
+{
+	struct netaddr none = {0};
+
+	for (size_t i = 0; port->present && i < port->address_count; i++)
+		if (port->addresses[i].addr.family == family)
+			return port->addresses[i].addr;
+	return none;
+}
+
+/*
+ * Exit settings: traffic leaves by the egress port, or by the public port without one; the
+ * errors the node sends into the tunnel come from the inner port's address when it has one
+ * (the address a peer sees as its first hop), else from the exit address.
+ */
+static void
+exit_setup(struct dataplane *dp, const struct config *config)
+{
+	const struct config_exit *ce = &config->exit;
+	const struct config_port *exit_port;
+	struct nat_config *nc = &dp->nat_config;
+
+	dp->exit_role = config->ports[CONFIG_PORT_EGRESS].present ? CONFIG_PORT_EGRESS
+								  : CONFIG_PORT_PUBLIC;
+	exit_port = &config->ports[dp->exit_role];
+	dp->exit_enabled = ce->enabled;
+	dp->mss_clamp = ce->mss_clamp;
+	dp->exit_mtu = exit_port->mtu;
+	dp->tunnel_mtu = config->node.mtu;
+	dp->exit_v4 = port_address(exit_port, AF_INET);
+	dp->exit_v6 = port_address(exit_port, AF_INET6);
+	dp->tunnel_v4 = config->ports[CONFIG_PORT_INNER].present &&
+				!dp->ports[CONFIG_PORT_INNER].host_facing
+			? port_address(&config->ports[CONFIG_PORT_INNER], AF_INET)
+			: dp->exit_v4;
+	dp->tunnel_v6 = config->ports[CONFIG_PORT_INNER].present &&
+				!dp->ports[CONFIG_PORT_INNER].host_facing
+			? port_address(&config->ports[CONFIG_PORT_INNER], AF_INET6)
+			: dp->exit_v6;
+	if (dp->tunnel_v4.family == 0)
+		dp->tunnel_v4 = dp->exit_v4;
+	if (dp->tunnel_v6.family == 0)
+		dp->tunnel_v6 = dp->exit_v6;
+	dp->exit_v4_masquerade = ce->enabled && ce->masquerade && dp->exit_v4.family != 0;
+	dp->exit_v6_masquerade = ce->enabled && ce->ipv6 == CONFIG_IPV6_MASQUERADE &&
+				 dp->exit_v6.family != 0;
+	memset(nc, 0, sizeof(*nc));
+	nc->port_min = ce->port_min;
+	nc->port_max = ce->port_max;
+	nc->workers = dp->worker_count;
+	if (dp->exit_v4_masquerade)
+		nc->egress_ipv4 = dp->exit_v4;
+	if (dp->exit_v6_masquerade)
+		nc->egress_ipv6 = dp->exit_v6;
+	nc->timeouts = (struct nat_timeouts){ce->timeout_tcp_established, ce->timeout_tcp_transitory,
+					     ce->timeout_udp, ce->timeout_icmp};
+	nc->sessions = ce->sessions;
+	/* flows are spread over the workers by their hash: each holds its share of a peer's */
+	nc->sessions_per_peer = ce->sessions_per_peer;
+	dp->reserved_port = config->node.listen_port;
+	nc->reserved_ports = &dp->reserved_port;
+	nc->reserved_port_count = 1;
+}
+
 struct dataplane *
 dataplane_create(const struct config *config)
 {
@@ -95,6 +161,7 @@ dataplane_create(const struct config *config)
 		goto fail;
 	if (ports_setup(dp, config) < 0)
 		goto fail;
+	exit_setup(dp, config);
 	dp->neighbors = neighbor_table_create(dp);
 	if (dp->neighbors == NULL || dp_wg_create(dp, config->node.mtu) < 0)
 		goto fail;

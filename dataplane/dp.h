@@ -23,6 +23,7 @@
 
 #include "config.h"
 #include "counters.h"
+#include "nat.h"
 
 enum {
 	DP_MAX_WORKERS = 64,
@@ -82,6 +83,21 @@ struct dataplane {
 	struct neighbor_table *neighbors;
 	struct dp_wg *wg;
 
+	/* the exit path (exit.h): fixed at start */
+	bool exit_enabled;
+	bool exit_v4_masquerade;
+	bool exit_v6_masquerade;
+	bool mss_clamp;
+	uint8_t exit_role;         /* egress, or public when there is no egress port */
+	uint32_t exit_mtu;         /* the exit port's link MTU */
+	uint32_t tunnel_mtu;       /* node.mtu: the largest inner packet */
+	struct netaddr exit_v4;    /* masquerade address and source of errors towards the internet */
+	struct netaddr exit_v6;
+	struct netaddr tunnel_v4;  /* source of errors the node sends into the tunnel */
+	struct netaddr tunnel_v6;
+	struct nat_config nat_config;
+	uint16_t reserved_port; /* the listen port, never a masquerade port */
+
 	volatile bool stop;
 };
 
@@ -103,6 +119,9 @@ enum dp_msg_kind {
 	DP_DOWN_L2,           /* complete frame to send out port_role */
 	DP_DOWN_PLAINTEXT,    /* IP packet to encrypt for peer_id and send */
 	DP_DOWN_WG_RECEIVED,  /* WireGuard message that arrived by relay, to process as received */
+	/* between workers: a packet for the NAT instance that owns its flow (exit.c) */
+	DP_NAT_OUTBOUND,      /* from peer_id, to masquerade and send out of the exit port */
+	DP_NAT_INBOUND,       /* return traffic for the exit address */
 };
 
 /* What a worker tells the control plane about a peer (DP_UP_NOTICE). */

@@ -1,22 +1,30 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <rte_ip.h>
 
+#include "exit.h"
 #include "forward.h"
 #include "l3.h"
 #include "wg_data.h"
 
-/* A packet from a port, not for the node: only the inner port's traffic enters the tunnel. */
+/* A packet from a port, not for the node: into the tunnel from the inner port, or return traffic
+ * of a routed exit family; nothing else is forwarded. */
 static void
-forward_from_port(struct worker *w, const struct dp_port *port, struct rte_mbuf *m,
-		  uint16_t l3_off)
+forward_from_port(struct worker *w, const struct dp_port *port, struct rte_mbuf *m, int family)
 {
-	if (port->role != CONFIG_PORT_INNER) {
-		worker_drop(w, m, DROP_no_route);
+	const struct dataplane *dp = w->dp;
+	bool routed = family == AF_INET ? !dp->exit_v4_masquerade : !dp->exit_v6_masquerade;
+
+	if (port->role == CONFIG_PORT_INNER) {
+		rte_pktmbuf_adj(m, L2_HLEN);
+		if (!wg_data_route_to_peer(w, m))
+			worker_drop(w, m, DROP_no_route);
 		return;
 	}
-	rte_pktmbuf_adj(m, l3_off);
-	if (!wg_data_route_to_peer(w, m))
-		worker_drop(w, m, DROP_no_route);
+	if (dp->exit_enabled && port->role == dp->exit_role && routed) {
+		exit_inbound_routed(w, m);
+		return;
+	}
+	worker_drop(w, m, DROP_no_route);
 }
 
 void
@@ -25,7 +33,7 @@ forward_ipv4(struct worker *w, const struct dp_port *port, struct rte_mbuf *m,
 {
 	(void)ip;
 	(void)hlen;
-	forward_from_port(w, port, m, L2_HLEN);
+	forward_from_port(w, port, m, AF_INET);
 }
 
 void
@@ -33,17 +41,5 @@ forward_ipv6(struct worker *w, const struct dp_port *port, struct rte_mbuf *m,
 	     struct rte_ipv6_hdr *ip)
 {
 	(void)ip;
-	forward_from_port(w, port, m, L2_HLEN);
-}
-
-void
-forward_decrypted_ipv4(struct worker *w, struct rte_mbuf *m)
-{
-	worker_drop(w, m, DROP_no_route);
-}
-
-void
-forward_decrypted_ipv6(struct worker *w, struct rte_mbuf *m)
-{
-	worker_drop(w, m, DROP_no_route);
+	forward_from_port(w, port, m, AF_INET6);
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Packets not addressed to the node: what happens depends on the role of the port they came in
- * on. From the inner port they are routed to a peer by allowed-IPs and encrypted; from the public
- * port nothing is forwarded (the underlay is not routed through the node).
+ * on. From the inner port they are routed to a peer by allowed-IPs and encrypted; on the exit
+ * port, traffic for routed (not masqueraded) inner addresses goes to its peer; from the public
+ * port otherwise nothing is forwarded (the underlay is not routed through the node).
  */
 #ifndef EXITGATE_DATAPLANE_FORWARD_H
 #define EXITGATE_DATAPLANE_FORWARD_H
@@ -17,8 +18,6 @@ void forward_ipv4(struct worker *w, const struct dp_port *port, struct rte_mbuf 
 void forward_ipv6(struct worker *w, const struct dp_port *port, struct rte_mbuf *m,
 		  struct rte_ipv6_hdr *ip);
 
-/* A decrypted packet (data at its IP header) that is for no peer and no inner port. */
-void forward_decrypted_ipv4(struct worker *w, struct rte_mbuf *m);
-void forward_decrypted_ipv6(struct worker *w, struct rte_mbuf *m);
+
 
 #endif

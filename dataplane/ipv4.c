@@ -10,6 +10,7 @@
 #include <rte_ip_frag.h>
 #include <rte_udp.h>
 
+#include "exit.h"
 #include "forward.h"
 #include "l2.h"
 #include "l3.h"
@@ -51,9 +52,10 @@ local_input(struct worker *w, const struct dp_port *port, struct rte_mbuf *m,
 {
 	uint16_t total = rte_be_to_cpu_16(ip->total_length);
 
-	/* Fragments for us are the kernel's to reassemble. */
+	/* Fragments for us: the exit path reassembles return traffic, the rest is the kernel's. */
 	if (rte_ipv4_frag_pkt_is_fragmented(ip)) {
-		l2_to_kernel(w, port, m);
+		if (!exit_inbound(w, port, m))
+			l2_to_kernel(w, port, m);
 		return;
 	}
 	switch (ip->next_proto_id) {
@@ -68,7 +70,8 @@ local_input(struct worker *w, const struct dp_port *port, struct rte_mbuf *m,
 		}
 		if (port->role != CONFIG_PORT_PUBLIC ||
 		    udp->dst_port != rte_cpu_to_be_16(dp_listen_port(w->dp))) {
-			l2_to_kernel(w, port, m);
+			if (!exit_inbound(w, port, m))
+				l2_to_kernel(w, port, m);
 			return;
 		}
 		ulen = rte_be_to_cpu_16(udp->dgram_len);
@@ -94,11 +97,13 @@ local_input(struct worker *w, const struct dp_port *port, struct rte_mbuf *m,
 			icmp_echo_reply(w, port, m, ip, hlen);
 			return;
 		}
-		l2_to_kernel(w, port, m);
+		if (!exit_inbound(w, port, m))
+			l2_to_kernel(w, port, m);
 		return;
 	}
 	default:
-		l2_to_kernel(w, port, m);
+		if (!exit_inbound(w, port, m))
+			l2_to_kernel(w, port, m);
 		return;
 	}
 }

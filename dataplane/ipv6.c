@@ -9,6 +9,7 @@
 #include <rte_ip.h>
 #include <rte_udp.h>
 
+#include "exit.h"
 #include "forward.h"
 #include "l2.h"
 #include "l3.h"
@@ -217,7 +218,9 @@ icmp6_input(struct worker *w, const struct dp_port *port, struct rte_mbuf *m,
 		worker_to_control(w, w->dp->up_other, m, DP_UP_NEIGHBOR, DROP_control_queue_full);
 		return;
 	default:
-		l2_to_kernel(w, port, m);
+		/* errors about our flows and echo replies may be NAT return traffic */
+		if (ip->dst_addr[0] == 0xff || !exit_inbound(w, port, m))
+			l2_to_kernel(w, port, m);
 		return;
 	}
 }
@@ -243,7 +246,8 @@ local_input(struct worker *w, const struct dp_port *port, struct rte_mbuf *m,
 		}
 		if (port->role != CONFIG_PORT_PUBLIC ||
 		    udp->dst_port != rte_cpu_to_be_16(dp_listen_port(w->dp)) || ip->dst_addr[0] == 0xff) {
-			l2_to_kernel(w, port, m);
+			if (ip->dst_addr[0] == 0xff || !exit_inbound(w, port, m))
+				l2_to_kernel(w, port, m);
 			return;
 		}
 		ulen = rte_be_to_cpu_16(udp->dgram_len);
@@ -261,8 +265,10 @@ local_input(struct worker *w, const struct dp_port *port, struct rte_mbuf *m,
 		return;
 	}
 	default:
-		/* TCP, extension headers, fragments: the kernel handles them */
-		l2_to_kernel(w, port, m);
+		/* TCP and fragments may be return traffic of the exit path; the rest (and what no
+		 * session claims) is the kernel's */
+		if (ip->dst_addr[0] == 0xff || !exit_inbound(w, port, m))
+			l2_to_kernel(w, port, m);
 		return;
 	}
 }

@@ -122,6 +122,22 @@ l2_to_kernel(struct worker *w, const struct dp_port *port, struct rte_mbuf *m)
 	worker_tx(w, port->tap_port, m);
 }
 
+void
+l2_to_kernel_ip(struct worker *w, const struct dp_port *port, struct rte_mbuf *m)
+{
+	uint8_t version = *rte_pktmbuf_mtod(m, uint8_t *) >> 4;
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, L2_HLEN);
+
+	if (eth == NULL) {
+		worker_drop(w, m, DROP_unsupported);
+		return;
+	}
+	rte_ether_addr_copy(&port->mac, &eth->dst_addr);
+	rte_ether_addr_copy(&port->mac, &eth->src_addr);
+	eth->ether_type = rte_cpu_to_be_16(version == 6 ? RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_IPV4);
+	l2_to_kernel(w, port, m);
+}
+
 /* Final transmit of a frame on a port: bare-IP ports lose the Ethernet header here. */
 static void
 port_tx(struct worker *w, const struct dp_port *port, struct rte_mbuf *m)

@@ -27,6 +27,9 @@ void l2_output_ip(struct worker *w, uint8_t role, struct rte_mbuf *m, const stru
 /* Deliver a frame (Ethernet header at data start) to the role's kernel TAP. */
 void l2_to_kernel(struct worker *w, const struct dp_port *port, struct rte_mbuf *m);
 
+/* The same for an IP packet (data at its IP header): a header addressed to the port is added. */
+void l2_to_kernel_ip(struct worker *w, const struct dp_port *port, struct rte_mbuf *m);
+
 /* Build frames the control plane sends (ARP request, neighbour solicitation). NULL when the
  * pool is empty or the port has no address of that family. */
 struct rte_mbuf *l2_build_neighbor_request(struct dataplane *dp, uint8_t role,

@@ -4,7 +4,9 @@
 #include <rte_hash.h>
 #include <rte_ip.h>
 
+#include "exit.h"
 #include "forward.h"
+#include "port.h"
 #include "l2.h"
 #include "l3.h"
 #include "udp_out.h"
@@ -120,23 +122,36 @@ source_allowed(const struct allowedips *table, const uint8_t *pkt, const struct 
 	return owner == peer;
 }
 
-/* A decrypted packet, data at its IP header: to another peer, the inner port, or onwards. */
+/* Is the packet's destination on one of the inner port's subnets (or the host behind it)? */
+static bool
+inner_destination(const struct dp_port *inner, struct rte_mbuf *m)
+{
+	const uint8_t *pkt = rte_pktmbuf_mtod(m, const uint8_t *);
+	struct netaddr dst;
+
+	if ((pkt[0] >> 4) == 4)
+		netaddr_from_ipv4(&dst, ((const struct rte_ipv4_hdr *)pkt)->dst_addr);
+	else
+		netaddr_from_ipv6(&dst, ((const struct rte_ipv6_hdr *)pkt)->dst_addr);
+	return dp_port_on_link(inner, &dst);
+}
+
+/*
+ * A decrypted packet, data at its IP header: to another peer, to the inner port when its
+ * destination is there (or there is no exit), or out to the internet.
+ */
 static void
-route_decrypted(struct worker *w, struct rte_mbuf *m)
+route_decrypted(struct worker *w, struct dp_peer *from, struct rte_mbuf *m)
 {
 	const struct dp_port *inner = &w->dp->ports[CONFIG_PORT_INNER];
-	uint8_t version = *rte_pktmbuf_mtod(m, uint8_t *) >> 4;
 
 	if (wg_data_route_to_peer(w, m))
 		return;
-	if (inner->present) {
+	if (inner->present && (!w->dp->exit_enabled || inner_destination(inner, m))) {
 		l2_output_ip(w, CONFIG_PORT_INNER, m, NULL);
 		return;
 	}
-	if (version == 4)
-		forward_decrypted_ipv4(w, m);
-	else
-		forward_decrypted_ipv6(w, m);
+	exit_outbound(w, from, m);
 }
 
 static void
@@ -207,7 +222,7 @@ rx_complete(struct worker *w, struct wg_rx_pending *p, const struct wg_transport
 	worker_count(&w->counters, WC_wg_decrypted_bytes, len);
 	rte_pktmbuf_adj(m, (uint16_t)(p->msg_off + WG_MSG_TRANSPORT_HEADER_LEN));
 	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - len));
-	route_decrypted(w, m);
+	route_decrypted(w, peer, m);
 }
 
 static void

@@ -11,6 +11,7 @@
 #include <rte_malloc.h>
 #include <rte_pause.h>
 
+#include "exit.h"
 #include "handoff.h"
 #include "l2.h"
 #include "log.h"
@@ -90,6 +91,8 @@ worker_create(struct dataplane *dp, unsigned int index, unsigned int lcore)
 		goto fail;
 	if (wg_transport_ctx_init(&w->crypto) != 0)
 		goto fail;
+	if (exit_worker_init(w) != 0)
+		goto fail;
 	dp->workers[index] = w;
 	return 0;
 fail:
@@ -112,6 +115,7 @@ worker_destroy(struct worker *w)
 		rte_ring_free(w->down);
 	}
 	wg_transport_ctx_fini(&w->crypto);
+	exit_worker_fini(w);
 	if (w->dp->workers[w->index] == w)
 		w->dp->workers[w->index] = NULL;
 	rte_free(w);
@@ -220,6 +224,7 @@ worker_main(void *arg)
 			wg_data_flush(w);
 		}
 		work += poll_down(w);
+		work += exit_poll(w);
 		wg_data_flush(w);
 
 		tsc = rte_rdtsc();

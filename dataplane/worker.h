@@ -35,6 +35,9 @@ struct rx_source {
 
 struct dp_keypair;
 struct dp_peer;
+struct nat;
+struct rte_ip_frag_tbl;
+struct rte_ip_frag_death_row;
 
 /* A transport message waiting in this worker's decrypt burst. */
 struct wg_rx_pending {
@@ -68,6 +71,13 @@ struct worker {
 	uint64_t last_drain_tsc;
 	uint64_t empty_polls;
 	uint16_t ip_id; /* IPv4 identification of packets this worker originates */
+
+	/* exit path: this worker's NAT instance, the ring other workers hand it return traffic
+	 * on (its ports), and reassembly of fragments for the exit address */
+	struct nat *nat;
+	struct rte_ring *nat_ring;
+	struct rte_ip_frag_tbl *frag_table;
+	struct rte_ip_frag_death_row *frag_death_row;
 
 	struct wg_transport_ctx crypto;
 	unsigned int rx_count;

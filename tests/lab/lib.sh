@@ -10,6 +10,9 @@ LAB_NAMESPACES=()
 LAB_PIDS=()
 LAB_TMP=$(mktemp -d /tmp/exitgate-lab.XXXXXX)
 chmod 700 "$LAB_TMP"
+# a signal ends the lab through its EXIT trap (lab_cleanup), like a normal exit
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 lab_require_root() {
 	if [ "$(id -u)" -ne 0 ]; then
@@ -26,6 +29,15 @@ lab_require_root() {
 
 lab_log() { printf '%s %s\n' "$(date +%T)" "$*"; }
 
+# EXITGATE_LAB_HOLD=1 keeps the lab standing for 10 minutes at the first failure, to look
+# around in its namespaces (the temporary directory is printed).
+lab_hold() {
+	if [ "${EXITGATE_LAB_HOLD:-0}" = 1 ] && [ "$LAB_FAILED" -eq 1 ]; then
+		lab_log "holding the lab for 10 minutes: $LAB_TMP"
+		sleep 600
+	fi
+}
+
 lab_check() { # lab_check "what" command...
 	local what=$1
 	shift
@@ -35,6 +47,7 @@ lab_check() { # lab_check "what" command...
 	else
 		LAB_FAILED=$((LAB_FAILED + 1))
 		lab_log "FAIL $what"
+		lab_hold
 	fi
 }
 
@@ -45,10 +58,15 @@ lab_expect_eq() { # lab_expect_eq "what" expected actual
 	else
 		LAB_FAILED=$((LAB_FAILED + 1))
 		lab_log "FAIL $1: expected '$2', got '$3'"
+		lab_hold
 	fi
 }
 
-lab_netns() { # lab_netns name: create and remember
+lab_netns() { # lab_netns name: create and remember (a stale one of a killed run goes first)
+	if ip netns pids "$1" >/dev/null 2>&1; then
+		ip netns pids "$1" | xargs -r kill -KILL 2>/dev/null
+		ip netns del "$1"
+	fi
 	ip netns add "$1"
 	LAB_NAMESPACES+=("$1")
 	ip -n "$1" link set lo up
