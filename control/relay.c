@@ -360,19 +360,19 @@ region_on_event(void *ctx, const struct derp_client_event *ev)
 	case DERP_CLIENT_EV_PONG:
 		if (region->ping_outstanding &&
 		    memcmp(ev->ping, region->ping_data, DERP_PING_LEN) == 0) {
-			uint64_t rtt_ns = loop_now() - region->ping_sent_ns;
+			uint64_t rtt_us = (loop_now() - region->ping_sent_ns) / 1000;
 
-			relay_latency_add(&region->latency, now_ms,
-					  rtt_ns / 1000 > UINT32_MAX - 1 ? UINT32_MAX - 1
-									 : (uint32_t)(rtt_ns / 1000));
+			if (rtt_us >= RELAY_LATENCY_UNKNOWN)
+				rtt_us = RELAY_LATENCY_UNKNOWN - 1;
+			relay_latency_add(&region->latency, now_ms, (uint32_t)rtt_us);
 			region->ping_outstanding = false;
 			region->ping_misses = 0;
 		}
 		break;
 	case DERP_CLIENT_EV_HEALTH:
 		if (ev->detail != NULL && ev->detail[0] != '\0')
-			log_warn("relay: region %u (%s): server health: %s", region->id, region->code,
-				 ev->detail);
+			log_warn("relay: region %u (%s): server health: %s", region->id,
+				 region->code, ev->detail);
 		else
 			log_info("relay: region %u (%s): server healthy again", region->id,
 				 region->code);
@@ -482,6 +482,7 @@ choose_home(struct relay *relay, uint64_t now_ms)
 {
 	struct relay_home_candidate *c = relay->candidates;
 	struct relay_region *home = relay->home;
+	bool reachable;
 	size_t n = 0;
 	uint32_t id;
 
@@ -498,11 +499,12 @@ choose_home(struct relay *relay, uint64_t now_ms)
 			continue;
 		/* a region's latency counts while it is reachable: connected, or (the home) lost
 		 * for less than the grace period, so a relay restart does not move the home */
+		reachable = region_connected(r) ||
+			    (r->home &&
+			     !elapsed(now_ms, r->seen_connected_ms, RELAY_HOME_GRACE_MS));
 		c[n++] = (struct relay_home_candidate){
-			r->id, region_connected(r) || (r->home && !elapsed(now_ms, r->seen_connected_ms,
-								   RELAY_HOME_GRACE_MS))
-				       ? relay_latency_best(&r->latency, now_ms)
-				       : RELAY_LATENCY_UNKNOWN};
+			r->id, reachable ? relay_latency_best(&r->latency, now_ms)
+					 : RELAY_LATENCY_UNKNOWN};
 	}
 	id = relay_home_choose(c, n, relay->home != NULL ? relay->home->id : 0, relay->forced_home);
 	for (size_t i = 0; id != 0 && i < relay->region_count; i++)
@@ -616,10 +618,13 @@ relay_timer(struct loop *loop, uint64_t now_ns, void *arg)
 		} else {
 			region_maybe_switch_server(r, now_ms);
 			/* when a lost home stops counting, or may be probed around again */
-			if (r->home && !elapsed(now_ms, r->seen_connected_ms, RELAY_HOME_GRACE_MS))
-				next_ms = earliest(next_ms, r->seen_connected_ms + RELAY_HOME_GRACE_MS);
+			uint64_t grace_end = r->seen_connected_ms + RELAY_HOME_GRACE_MS;
+			uint64_t retry = relay->last_probe_ms + RELAY_PROBE_RETRY_MS;
+
+			if (r->home && grace_end > now_ms)
+				next_ms = earliest(next_ms, grace_end);
 			else if (r->home && relay->forced_home == 0 && relay->region_count > 1)
-				next_ms = earliest(next_ms, relay->last_probe_ms + RELAY_PROBE_RETRY_MS);
+				next_ms = earliest(next_ms, retry);
 		}
 		if (r->client == NULL)
 			continue;
@@ -869,7 +874,8 @@ relay_status(struct relay *relay, struct strbuf *out, bool json)
 	uint64_t now_ms = derp_client_now_ms();
 
 	if (json)
-		strbuf_printf(out, ",\"relay\":{\"home_region\":%u,\"home_forced\":%s,\"regions\":[",
+		strbuf_printf(out, ",\"relay\":{\"home_region\":%u,\"home_forced\":%s,"
+				   "\"regions\":[",
 			      relay->home != NULL ? relay->home->id : 0,
 			      relay->forced_home != 0 ? "true" : "false");
 	else if (relay->region_count == 0)
@@ -880,7 +886,8 @@ relay_status(struct relay *relay, struct strbuf *out, bool json)
 			      relay->forced_home != 0 ? "forced" : "chosen by latency");
 	for (size_t i = 0; i < relay->region_count; i++) {
 		const struct relay_region *r = &relay->regions[i];
-		const struct relay_server *s = r->server_count ? &r->servers[r->server_index] : NULL;
+		const struct relay_server *s =
+			r->server_count != 0 ? &r->servers[r->server_index] : NULL;
 		const char *health = r->client != NULL ? derp_client_health(r->client) : "";
 		char best[32], last[32];
 
@@ -898,7 +905,8 @@ relay_status(struct relay *relay, struct strbuf *out, bool json)
 			strbuf_json_string(out, health);
 			strbuf_puts(out, "}");
 		} else {
-			strbuf_printf(out, "  region %u (%s): %s%s%s, latency %s ms (last %s)%s%s%s\n",
+			strbuf_printf(out,
+				      "  region %u (%s): %s%s%s, latency %s ms (last %s)%s%s%s\n",
 				      r->id, r->code, region_state(r), s != NULL ? " to " : "",
 				      s != NULL ? s->name : "", best, last, r->home ? ", home" : "",
 				      health[0] != '\0' ? ", health: " : "", health);
@@ -966,14 +974,16 @@ relay_stats(struct relay *relay, struct strbuf *out, bool json)
 				      (unsigned long long)st.drop_too_big);
 			for (int v = WG_NODE_RELAY_ACCEPTED + 1; v < WG_NODE_RELAY_VERDICTS; v++)
 				strbuf_printf(out, ",\"%s\":%llu",
-					      wg_node_relay_verdict_name((enum wg_node_relay_verdict)v),
+					      wg_node_relay_verdict_name(
+						      (enum wg_node_relay_verdict)v),
 					      (unsigned long long)r->rx_verdicts[v]);
 			strbuf_puts(out, "}}");
 		} else {
-			strbuf_printf(out, "  region %u (%s): %s, latency %s ms; sent %llu packets "
-					   "(%llu bytes), received %llu (%llu bytes); %llu connects "
-					   "(%llu attempts, %llu failed), %llu disconnects, %llu "
-					   "timeouts, %llu ping timeouts, %llu restarting notices\n",
+			strbuf_printf(out, "  region %u (%s): %s, latency %s ms; sent %llu "
+					   "packets (%llu bytes), received %llu (%llu bytes); "
+					   "%llu connects (%llu attempts, %llu failed), %llu "
+					   "disconnects, %llu timeouts, %llu ping timeouts, %llu "
+					   "restarting notices\n",
 				      r->id, r->code, region_state(r), best,
 				      (unsigned long long)st.packets_sent,
 				      (unsigned long long)st.bytes_sent,

@@ -154,8 +154,9 @@ lab_check "node a's relay counters grow: $sent0 -> $(region a "r['packets_sent']
 	counter_above a packets_sent $((sent0 + 19))
 lab_check "node b's relay counters grow: $recv0 -> $(region b "r['packets_received']") received" \
 	counter_above b packets_received $((recv0 + 19))
+refusals="('unknown_peer', 'not_relay_peer', 'not_wireguard', 'no_mbuf')"
 lab_expect_eq "node b refused no relayed message" "0 0 0 0" \
-	"$(region b "' '.join(str(r['drops'][k]) for k in ('unknown_peer', 'not_relay_peer', 'not_wireguard', 'no_mbuf'))")"
+	"$(region b "' '.join(str(r['drops'][k]) for k in $refusals)")"
 lab_check "exitgatectl status (text) names the relay" \
 	sh -c "'$exitgatectl' status --socket $LAB_TMP/a.sock | grep -q 'path relay (region 900)'"
 
@@ -164,7 +165,9 @@ iperf() { # iperf server-ns client-ns address: prints Mbit/s received
 	ip netns exec "$1" iperf3 -s -1 -D -I "$LAB_TMP/iperf.pid" >/dev/null 2>&1
 	sleep 0.3
 	ip netns exec "$2" iperf3 -c "$3" -t 3 -J 2>/dev/null |
-		python3 -c 'import json,sys; print(int(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6))' 2>/dev/null || echo 0
+		python3 -c 'import json,sys
+print(int(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6))' 2>/dev/null ||
+		echo 0
 }
 up=$(iperf egr-b egr-a 10.88.0.2)
 [ "$up" -ge "$floor_mbps" ] || up=$(iperf egr-b egr-a 10.88.0.2)
@@ -257,7 +260,8 @@ reload_both() {
 	ctl a reload >/dev/null && ctl b reload >/dev/null
 }
 region_state() { # region_state node id: "state home" from status
-	json "$1" status "' '.join(str(r[k]).lower() for r in s['relay']['regions'] if r['region_id'] == $2 for k in ('state', 'home'))"
+	json "$1" status "' '.join(str(r[k]).lower() for r in s['relay']['regions']
+		if r['region_id'] == $2 for k in ('state', 'home'))"
 }
 home_is() { [ "$(json "$1" status "s['relay']['home_region']")" = "$2" ]; }
 both_home() { home_is a "$1" && home_is b "$1"; }
