@@ -198,6 +198,36 @@ uapi_parse_set(const char *body, size_t len, struct uapi_set *out, char *why, si
 	return rc;
 }
 
+size_t
+uapi_frame(const char *data, size_t len)
+{
+	for (size_t i = 1; i < len; i++)
+		if (data[i] == '\n' && data[i - 1] == '\n')
+			return i + 1;
+	return 0;
+}
+
+int
+uapi_parse_request(const char *request, size_t len, enum uapi_operation *op,
+		   struct uapi_set *set, char *why, size_t why_size)
+{
+	static const char get[] = "get=1\n\n", set_line[] = "set=1\n";
+
+	if (len == sizeof(get) - 1 && memcmp(request, get, len) == 0) {
+		*op = UAPI_GET;
+		return 0;
+	}
+	/* the body lies between the first line and the final empty line */
+	if (len > sizeof(set_line) - 1 && memcmp(request, set_line, sizeof(set_line) - 1) == 0 &&
+	    request[len - 1] == '\n') {
+		*op = UAPI_SET;
+		return uapi_parse_set(request + sizeof(set_line) - 1, len - sizeof(set_line), set,
+				      why, why_size);
+	}
+	snprintf(why, why_size, "unknown operation");
+	return EPROTO;
+}
+
 void
 uapi_set_free(struct uapi_set *set)
 {
