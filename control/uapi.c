@@ -134,7 +134,10 @@ parse_line(struct uapi_set *set, char *key, char *value, char *why, size_t why_s
 	} else if (peer != NULL && strcmp(key, "replace_allowed_ips") == 0) {
 		if (parse_bool_true(value) != 0)
 			return fail(why, why_size, "%s: only \"true\" is meaningful", key);
+		/* lines apply in turn (as wireguard-go reads them): the replace also drops what
+		 * this request added before it */
 		peer->replace_allowed_ips = true;
+		peer->allowed_ip_count = 0;
 	} else if (peer != NULL && strcmp(key, "allowed_ip") == 0) {
 		struct netprefix prefix;
 

@@ -33,8 +33,8 @@ struct uapi_peer_change {
 	struct netendpoint endpoint;
 	bool has_keepalive;
 	uint16_t keepalive;
-	bool replace_allowed_ips;
-	struct netprefix *allowed_ips;
+	bool replace_allowed_ips; /* drop the peer's allowed IPs, then add these */
+	struct netprefix *allowed_ips; /* those after the last replace_allowed_ips line */
 	size_t allowed_ip_count;
 	size_t allowed_ip_cap;
 };
