@@ -100,7 +100,7 @@ parse_line(struct uapi_set *set, char *key, char *value, char *why, size_t why_s
 		set->fwmark = value[0] == '\0' ? 0 : (uint32_t)n;
 	} else if (peer == NULL && strcmp(key, "replace_peers") == 0) {
 		if (parse_bool_true(value) != 0)
-			return fail(why, why_size, "%s: only \"true\" is meaningful", key);
+			return fail(why, why_size, key, "only \"true\" is meaningful");
 		set->replace_peers = true;
 	} else if (strcmp(key, "public_key") == 0) {
 		peer = peer_add(set);
@@ -110,11 +110,11 @@ parse_line(struct uapi_set *set, char *key, char *value, char *why, size_t why_s
 			return fail(why, why_size, key, "not a 64-digit hex key");
 	} else if (peer != NULL && strcmp(key, "remove") == 0) {
 		if (parse_bool_true(value) != 0)
-			return fail(why, why_size, "%s: only \"true\" is meaningful", key);
+			return fail(why, why_size, key, "only \"true\" is meaningful");
 		peer->remove = true;
 	} else if (peer != NULL && strcmp(key, "update_only") == 0) {
 		if (parse_bool_true(value) != 0)
-			return fail(why, why_size, "%s: only \"true\" is meaningful", key);
+			return fail(why, why_size, key, "only \"true\" is meaningful");
 		peer->update_only = true;
 	} else if (peer != NULL && strcmp(key, "preshared_key") == 0) {
 		if (key_from_hex(peer->preshared_key, value) != 0)
@@ -133,7 +133,7 @@ parse_line(struct uapi_set *set, char *key, char *value, char *why, size_t why_s
 		peer->keepalive = (uint16_t)n;
 	} else if (peer != NULL && strcmp(key, "replace_allowed_ips") == 0) {
 		if (parse_bool_true(value) != 0)
-			return fail(why, why_size, "%s: only \"true\" is meaningful", key);
+			return fail(why, why_size, key, "only \"true\" is meaningful");
 		/* lines apply in turn (as wireguard-go reads them): the replace also drops what
 		 * this request added before it */
 		peer->replace_allowed_ips = true;
