@@ -14,16 +14,13 @@
 #ifndef EXITGATE_CONTROL_CTL_H
 #define EXITGATE_CONTROL_CTL_H
 
+#include "ctl_request.h"
 #include "node.h"
-
-enum {
-	CTL_REQUEST_MAX = 4096,
-};
 
 int ctl_open(struct node *node);
 void ctl_close(struct node *node);
 
-size_t ctl_frame(const char *data, size_t len);
+/* Answer one request framed by ctl_frame (ctl_request.h), for sockserver. */
 bool ctl_handle(void *node, const char *request, size_t len, struct strbuf *out);
 
 #endif

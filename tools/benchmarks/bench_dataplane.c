@@ -2,13 +2,10 @@
 /*
  * bench_dataplane: the data plane per worker core, through its real per-packet code.
  *
- * Set-up, as exitgated does it: a struct config (loaded from YAML text built here: a public
- * port and an inner port, both net_null vdevs, one worker), EAL from that config
- * (eal_init_from_config: --no-huge, --no-pci, --no-shconf, the main lcore and one worker lcore
- * pinned to their CPUs), dataplane_create(); then, with the data plane's own control-side
- * functions, a peer (dp_peer_add), its endpoint (dp_peer_set_endpoint), its allowed IPs
- * (dp_allowedips_publish), a keypair made current (dp_keypair_add, dp_peer_set_current) and the
- * neighbours the two directions send to (neighbor_learn).
+ * Set-up, as exitgated does it (dp_fixture.h: a public port and an inner port, both net_null
+ * vdevs, one worker; EAL with --no-huge, --no-pci, --no-shconf, the main lcore and one worker
+ * lcore pinned to their CPUs; a peer with its endpoint, allowed IPs and neighbours); then a
+ * keypair made current (dp_keypair_add, dp_peer_set_current).
  *
  * Measurement, on the worker lcore (one pinned core), with that worker's struct: rounds of
  * prepared frames (two sizes of round, see regime_rounds) go through the body of worker_main's
@@ -60,13 +57,10 @@
 #include <sodium.h>
 
 #include "bench_util.h"
-#include "config.h"
-#include "dataplane.h"
-#include "eal.h"
+#include "dp_fixture.h"
 #include "l2.h"
 #include "l3.h"
 #include "log.h"
-#include "neighbor.h"
 #include "transport.h"
 #include "wg_data.h"
 #include "worker.h"
@@ -74,20 +68,10 @@
 enum {
 	ROUND_MAX = 8192, /* frames prepared, then processed, per round */
 	REGIMES_MAX = 2,
-	LISTEN_PORT = 41641,
-	PEER_PORT = 51820,
 	INNER_SPORT = 40000,
 	INNER_DPORT = 5201,
 	FRAME_MAX = 1600,
 };
-
-/* Lab addressing; nothing leaves the process (both ports are net_null). */
-static const uint8_t public_ip[4] = {10, 0, 1, 10};  /* ports.public */
-static const uint8_t peer_ip[4] = {10, 0, 1, 2};     /* the peer's endpoint */
-static const uint8_t tunnel_ip[4] = {10, 77, 0, 2};  /* the peer's allowed IP */
-static const uint8_t lan_ip[4] = {192, 168, 50, 2};  /* a host behind ports.inner */
-static const struct rte_ether_addr peer_mac = {{0x02, 0, 0, 0, 0, 0x02}};
-static const struct rte_ether_addr lan_mac = {{0x02, 0, 0, 0, 0, 0x03}};
 
 enum path {
 	PATH_ENCRYPT,
@@ -116,6 +100,7 @@ struct figures {
 static const uint32_t regime_rounds[REGIMES_MAX] = {256, 1024};
 
 struct bench {
+	struct dp_fixture fixture;
 	struct dataplane *dp;
 	struct worker *w;
 	uint32_t mtu;
@@ -202,47 +187,21 @@ frames_build(struct bench *b, uint32_t size)
 	uint8_t *p;
 
 	memset(&b->encrypt_in, 0, sizeof(b->encrypt_in));
-	ether_write(b->encrypt_in.bytes, &inner->mac, &lan_mac);
-	inner_write(b->encrypt_in.bytes + L2_HLEN, size, lan_ip, tunnel_ip);
+	ether_write(b->encrypt_in.bytes, &inner->mac, &dp_fixture_lan_mac);
+	inner_write(b->encrypt_in.bytes + L2_HLEN, size, dp_fixture_lan_ip, dp_fixture_tunnel_ip);
 	b->encrypt_in.len = L2_HLEN + size;
 
 	memset(&b->decrypt_in, 0, sizeof(b->decrypt_in));
 	p = b->decrypt_in.bytes;
-	ether_write(p, &pub->mac, &peer_mac);
-	ipv4_udp_write(p + L2_HLEN, peer_ip, public_ip, PEER_PORT, LISTEN_PORT, (uint16_t)msg_len);
-	inner_write(p + OUTER_HLEN + WG_MSG_TRANSPORT_HEADER_LEN, size, tunnel_ip, lan_ip);
+	ether_write(p, &pub->mac, &dp_fixture_peer_mac);
+	ipv4_udp_write(p + L2_HLEN, dp_fixture_peer_ip, dp_fixture_public_ip, DP_FIXTURE_PEER_PORT,
+		       DP_FIXTURE_LISTEN_PORT, (uint16_t)msg_len);
+	inner_write(p + OUTER_HLEN + WG_MSG_TRANSPORT_HEADER_LEN, size, dp_fixture_tunnel_ip,
+		    dp_fixture_lan_ip);
 	b->decrypt_in.len = OUTER_HLEN + msg_len;
 }
 
-/* ---- the peer and its keys, through the data plane's control-side functions ---- */
-
-static int
-peer_setup(struct bench *b)
-{
-	struct dataplane *dp = b->dp;
-	uint8_t public_key[32];
-	struct netendpoint endpoint = {.addr = {.family = AF_INET}, .port = PEER_PORT};
-	struct allowedips_entry allowed = {.prefix = {.addr = {.family = AF_INET}, .len = 32}};
-	struct netaddr hop = {.family = AF_INET};
-	uint64_t now = dp_now_ns();
-
-	randombytes_buf(public_key, sizeof(public_key));
-	b->peer = dp_peer_add(dp, public_key);
-	if (b->peer == NULL)
-		return -1;
-	memcpy(endpoint.addr.bytes, peer_ip, 4);
-	if (dp_peer_set_endpoint(dp, b->peer, &endpoint) != 0)
-		return -1;
-	memcpy(allowed.prefix.addr.bytes, tunnel_ip, 4);
-	allowed.value = b->peer;
-	if (dp_allowedips_publish(dp, &allowed, 1) != 0)
-		return -1;
-	memcpy(hop.bytes, peer_ip, 4);
-	neighbor_learn(dp->neighbors, CONFIG_PORT_PUBLIC, &hop, &peer_mac, true, now);
-	memcpy(hop.bytes, lan_ip, 4);
-	neighbor_learn(dp->neighbors, CONFIG_PORT_INNER, &hop, &lan_mac, true, now);
-	return 0;
-}
+/* ---- keys ---- */
 
 /* A new current keypair (fresh window and counters, far from the 120 s rekey age). */
 static int
@@ -316,16 +275,6 @@ round_seal_as_peer(struct bench *b, uint32_t size)
 	}
 }
 
-static void
-tx_flush_all(struct worker *w)
-{
-	for (unsigned int i = 0; i < w->source_count; i++) {
-		uint16_t p = w->sources[i].eth_port;
-
-		rte_eth_tx_buffer_flush(p, w->queue, w->tx[p]);
-	}
-}
-
 /* The timed part: worker_main's loop body for one RX source, fed the prepared round. Kept out of
  * line so that a profiler can name it (valgrind --tool=callgrind --toggle-collect=round_process). */
 static __attribute__((noinline)) uint64_t
@@ -342,17 +291,8 @@ round_process(struct bench *b, const struct rx_source *src)
 		wg_data_flush(w);
 		rte_rcu_qsbr_quiescent(dp->rcu, w->index);
 	}
-	tx_flush_all(w);
+	dp_fixture_tx_flush(w);
 	return bench_now_ns() - t0;
-}
-
-static const struct rx_source *
-source_of(const struct worker *w, enum config_port_role role)
-{
-	for (unsigned int i = 0; i < w->source_count; i++)
-		if (w->sources[i].role == role && !w->sources[i].from_tap)
-			return &w->sources[i];
-	return NULL;
 }
 
 /* Every packet took the path and left the right port; nothing dropped. */
@@ -393,7 +333,7 @@ segment_dataplane(struct bench *b, enum path path, uint32_t size, uint64_t segme
 	struct dataplane *dp = b->dp;
 	enum config_port_role in_role = path == PATH_ENCRYPT ? CONFIG_PORT_INNER : CONFIG_PORT_PUBLIC;
 	enum config_port_role out_role = path == PATH_ENCRYPT ? CONFIG_PORT_PUBLIC : CONFIG_PORT_INNER;
-	const struct rx_source *src = source_of(b->w, in_role);
+	const struct rx_source *src = dp_fixture_source(b->w, in_role);
 	uint16_t out_port = dp->ports[out_role].eth_port;
 	struct worker_counters before = b->w->counters;
 	uint64_t processing = 0, alloc = 0, packets = 0;
@@ -538,36 +478,6 @@ bench_lcore(void *arg)
 
 /* ---- set-up ---- */
 
-static struct config *
-config_build(int main_cpu, int worker_cpu)
-{
-	uint8_t key[KEY_LEN];
-	char key_b64[64], text[2048], error[CONFIG_ERROR_MAX];
-	struct config *config;
-
-	randombytes_buf(key, sizeof(key));
-	sodium_bin2base64(key_b64, sizeof(key_b64), key, sizeof(key),
-			  sodium_base64_VARIANT_ORIGINAL);
-	sodium_memzero(key, sizeof(key));
-	snprintf(text, sizeof(text),
-		 "node: {private_key: \"%s\", listen_port: %d, interface: egbench}\n"
-		 "dataplane:\n"
-		 "  workers: 1\n"
-		 "  lcores: \"0@%d,1@%d\"\n"
-		 "  eal: [\"--no-huge\", \"-m\", \"512\", \"--no-shconf\"]\n"
-		 "ports:\n"
-		 "  public: {device: net_null0, addresses: [10.0.1.10/24]}\n"
-		 "  inner: {device: net_null1, addresses: [192.168.50.1/24]}\n"
-		 "log: {level: warn}\n",
-		 key_b64, LISTEN_PORT, main_cpu, worker_cpu);
-	config = config_load_buffer("bench_dataplane", text, strlen(text), error, sizeof(error));
-	sodium_memzero(key_b64, sizeof(key_b64));
-	sodium_memzero(text, sizeof(text));
-	if (config == NULL)
-		log_error("bench_dataplane: config: %s", error);
-	return config;
-}
-
 static void
 print_row(const char *path, uint32_t round, uint32_t size, double ns, double alloc_ns,
 	  double aead_ns)
@@ -630,10 +540,8 @@ main(int argc, char **argv)
 	static struct bench bench; /* large (two rounds of pointers and ops): not on the stack */
 	struct bench *b = &bench;
 	int worker_cpu = bench_default_core(), cpus = bench_cpu_count(), main_cpu;
-	struct config *config = NULL;
-	struct eal_args eal = {0};
-	bool eal_up = false;
-	char cpu[128];
+	struct dp_fixture_options fixture = {.name = "bench_dataplane", .eal_memory_mb = 512};
+	char cpu[128], lcores[64];
 	int opt, rc = 1;
 
 	log_set_program("bench_dataplane");
@@ -673,19 +581,15 @@ main(int argc, char **argv)
 	main_cpu = worker_cpu == 0 && cpus > 1 ? 1 : 0;
 	if (sodium_init() < 0)
 		return 1;
-	config = config_build(main_cpu, worker_cpu);
-	if (config == NULL)
-		return 1;
-	log_set_level((enum log_level)config->log_level);
-	if (eal_init_from_config(config, argv[0], &eal) != 0)
+	snprintf(lcores, sizeof(lcores), "0@%d,1@%d", main_cpu, worker_cpu);
+	fixture.lcores = lcores;
+	if (dp_fixture_start(&b->fixture, &fixture, argv[0]) != 0)
 		goto out;
-	eal_up = true;
-	b->dp = dataplane_create(config);
-	if (b->dp == NULL)
-		goto out;
-	b->w = b->dp->workers[0];
-	b->mtu = config->node.mtu;
-	if (wg_transport_ctx_init(&b->peer_crypto) != 0 || peer_setup(b) != 0) {
+	b->dp = b->fixture.dp;
+	b->w = b->fixture.w;
+	b->peer = b->fixture.peer;
+	b->mtu = b->dp->wg->mtu;
+	if (wg_transport_ctx_init(&b->peer_crypto) != 0) {
 		log_error("bench_dataplane: set-up failed");
 		goto out;
 	}
@@ -703,11 +607,7 @@ main(int argc, char **argv)
 out:
 	if (b->peer_crypto.mgr != NULL)
 		wg_transport_ctx_fini(&b->peer_crypto);
-	dataplane_destroy(b->dp);
-	if (eal_up)
-		rte_eal_cleanup();
-	eal_args_free(&eal);
-	config_free(config);
+	dp_fixture_stop(&b->fixture);
 	sodium_memzero(b->send_key, sizeof(b->send_key));
 	sodium_memzero(b->receive_key, sizeof(b->receive_key));
 	return rc;
