@@ -124,6 +124,13 @@ enum dp_msg_kind {
 	DP_NAT_INBOUND,       /* return traffic for the exit address */
 };
 
+/* dp_meta.flags of a packet on the exit path (exit.c sets them as the packet enters it). */
+enum {
+	/* put together from fragments by the node: it may be fragmented again, IPv6 too (as a
+	 * fragmenting source would), where a whole IPv6 packet too big gets "packet too big" */
+	DP_EXIT_REASSEMBLED = 1,
+};
+
 /* What a worker tells the control plane about a peer (DP_UP_NOTICE). */
 enum dp_notice {
 	DP_NOTICE_KEYPAIR_CONFIRMED, /* first data on the keypair with local index aux */
@@ -135,7 +142,7 @@ struct dp_meta {
 	uint8_t kind;      /* enum dp_msg_kind */
 	uint8_t port_role; /* enum config_port_role */
 	uint8_t worker;
-	uint8_t flags;
+	uint8_t flags;     /* DP_UP_NOTICE: enum dp_notice; exit path: DP_EXIT_* */
 	uint32_t peer_id;
 	uint32_t aux;
 	uint64_t time_ns;

@@ -129,13 +129,32 @@ ttl_decrement(uint8_t *ip)
 	return true;
 }
 
+/* May the node fragment this packet (data at ip)? IPv4 without DF; IPv6 only when the node
+ * reassembled it (frag.h): routers never fragment IPv6. */
 static bool
-dont_fragment(const uint8_t *ip)
+may_fragment(struct rte_mbuf *m, const uint8_t *ip)
 {
 	if ((ip[0] >> 4) != 4)
-		return true; /* routers never fragment IPv6 */
+		return (dp_meta(m)->flags & DP_EXIT_REASSEMBLED) != 0;
 	return (rte_be_to_cpu_16(((const struct rte_ipv4_hdr *)ip)->fragment_offset) &
-		RTE_IPV4_HDR_DF_FLAG) != 0;
+		RTE_IPV4_HDR_DF_FLAG) == 0;
+}
+
+/*
+ * A packet entering the exit path; fragments put together first when NAT will need their
+ * ports. The packet to go on with (data at its IP header), or NULL when it was kept for its
+ * other pieces or dropped (counted).
+ */
+static struct rte_mbuf *
+exit_enter(struct worker *w, struct rte_mbuf *m, bool reassemble)
+{
+	dp_meta(m)->flags = 0;
+	if (!reassemble || !frag_is_fragment(rte_pktmbuf_mtod(m, const uint8_t *)))
+		return m;
+	m = frag_reassemble(w, m);
+	if (m != NULL)
+		dp_meta(m)->flags = DP_EXIT_REASSEMBLED;
+	return m;
 }
 
 /*
@@ -341,7 +360,7 @@ outbound_owned(struct worker *w, uint32_t peer_id, struct rte_mbuf *m)
 		}
 	}
 	if (len > dp->exit_mtu)
-		frag_ipv4_split(w, m, dp->exit_mtu, to_exit_port, NULL);
+		frag_split(w, m, dp->exit_mtu, to_exit_port, NULL);
 	else
 		to_exit_port(w, m, NULL);
 }
@@ -368,14 +387,19 @@ void
 exit_outbound(struct worker *w, struct dp_peer *peer, struct rte_mbuf *m)
 {
 	struct dataplane *dp = w->dp;
-	uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *);
-	int family = family_of(ip);
-	uint32_t len = rte_pktmbuf_pkt_len(m);
+	int family = family_of(rte_pktmbuf_mtod(m, uint8_t *));
+	uint8_t *ip;
+	uint32_t len;
 
 	if (!dp->exit_enabled) {
 		worker_drop(w, m, DROP_no_route);
 		return;
 	}
+	m = exit_enter(w, m, w->nat != NULL && masqueraded(dp, family));
+	if (m == NULL)
+		return;
+	ip = rte_pktmbuf_mtod(m, uint8_t *);
+	len = rte_pktmbuf_pkt_len(m);
 	if (!ttl_decrement(ip)) {
 		struct rte_mbuf *err = icmp_error_build(w, ip, len, ICMP_ERROR_TTL_EXCEEDED, 0,
 							tunnel_source(dp, family));
@@ -387,7 +411,7 @@ exit_outbound(struct worker *w, struct dp_peer *peer, struct rte_mbuf *m)
 	}
 	if (dp->mss_clamp)
 		mss_clamp(ip, len, dp->tunnel_mtu);
-	if (len > dp->exit_mtu && dont_fragment(ip)) {
+	if (len > dp->exit_mtu && !may_fragment(m, ip)) {
 		struct rte_mbuf *err = icmp_error_build(w, ip, len, ICMP_ERROR_TOO_BIG, dp->exit_mtu,
 							tunnel_source(dp, family));
 
@@ -429,7 +453,7 @@ deliver_to_peer(struct worker *w, struct dp_peer *peer, struct rte_mbuf *m)
 	if (dp->mss_clamp)
 		mss_clamp(ip, len, dp->tunnel_mtu);
 	if (len > dp->tunnel_mtu)
-		frag_ipv4_split(w, m, dp->tunnel_mtu, to_peer, peer);
+		frag_split(w, m, dp->tunnel_mtu, to_peer, peer);
 	else
 		wg_data_send(w, peer, m);
 }
@@ -450,7 +474,7 @@ forward_checks(struct worker *w, struct rte_mbuf *m, const uint8_t *quote, uint3
 	struct rte_mbuf *err = NULL;
 	enum drop_reason why;
 
-	if (len > dp->tunnel_mtu && dont_fragment(ip)) {
+	if (len > dp->tunnel_mtu && !may_fragment(m, ip)) {
 		err = icmp_error_build(w, quote, quote_len, ICMP_ERROR_TOO_BIG, dp->tunnel_mtu,
 				       exit_source(dp, family));
 		why = DROP_too_big;
@@ -499,14 +523,6 @@ inbound_owned(struct worker *w, struct rte_mbuf *m)
 		deliver_to_peer(w, peer, m);
 }
 
-static bool
-is_fragment(const uint8_t *ip)
-{
-	if ((ip[0] >> 4) == 4)
-		return rte_ipv4_frag_pkt_is_fragmented((const struct rte_ipv4_hdr *)ip);
-	return ((const struct rte_ipv6_hdr *)ip)->proto == IPPROTO_FRAGMENT;
-}
-
 bool
 exit_inbound(struct worker *w, const struct dp_port *port, struct rte_mbuf *m)
 {
@@ -519,13 +535,10 @@ exit_inbound(struct worker *w, const struct dp_port *port, struct rte_mbuf *m)
 	if (w->nat == NULL || port->role != dp->exit_role || !masqueraded(dp, family))
 		return false;
 	rte_pktmbuf_adj(m, L2_HLEN);
+	m = exit_enter(w, m, true);
+	if (m == NULL)
+		return true; /* kept for the other pieces, or dropped and counted */
 	ip = rte_pktmbuf_mtod(m, uint8_t *);
-	if (is_fragment(ip)) {
-		m = frag_reassemble(w, m);
-		if (m == NULL)
-			return true; /* kept for the other pieces, or dropped and counted */
-		ip = rte_pktmbuf_mtod(m, uint8_t *);
-	}
 	owner = nat_owner_of_packet(w->nat, family, ip, rte_pktmbuf_pkt_len(m));
 	if (owner != w->index && owner < dp->worker_count) {
 		hand_over(w, owner, m, DP_NAT_INBOUND, 0);
@@ -541,6 +554,7 @@ exit_inbound_routed(struct worker *w, struct rte_mbuf *m)
 	uint8_t *ip;
 
 	rte_pktmbuf_adj(m, L2_HLEN);
+	m = exit_enter(w, m, false);
 	ip = rte_pktmbuf_mtod(m, uint8_t *);
 	/* routed: the packet keeps its addresses, so it may quote itself */
 	if (!forward_checks(w, m, ip, rte_pktmbuf_pkt_len(m)))

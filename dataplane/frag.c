@@ -6,6 +6,7 @@
 #include <rte_ip_frag.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_random.h>
 
 #include "frag.h"
 
@@ -17,6 +18,7 @@ frag_worker_init(struct worker *w)
 	w->frag_table = rte_ip_frag_table_create(FRAG_TABLE_BUCKETS, 4, FRAG_TABLE_ENTRIES,
 						 cycles, (int)rte_lcore_to_socket_id(w->lcore));
 	w->frag_death_row = rte_zmalloc("frag_death_row", sizeof(*w->frag_death_row), 0);
+	w->ipv6_frag_id = (uint32_t)rte_rand(); /* RFC 7739: not predictable across the node */
 	return w->frag_table != NULL && w->frag_death_row != NULL ? 0 : -1;
 }
 
@@ -31,6 +33,27 @@ frag_worker_fini(struct worker *w)
 	}
 	w->frag_table = NULL;
 	w->frag_death_row = NULL;
+}
+
+/* A fragment of plen bytes of payload in a new mbuf laid out as head (hlen bytes) then payload;
+ * NULL (counted) when there is no mbuf. */
+static uint8_t *
+fragment_alloc(struct worker *w, struct rte_mbuf **f, uint32_t hlen, uint32_t plen)
+{
+	uint8_t *p;
+
+	*f = rte_pktmbuf_alloc(w->dp->pool);
+	if (*f == NULL)
+		goto none;
+	p = (uint8_t *)rte_pktmbuf_append(*f, (uint16_t)(hlen + plen));
+	if (p == NULL) {
+		rte_pktmbuf_free(*f);
+		goto none;
+	}
+	return p;
+none:
+	worker_count_drop(&w->counters, DROP_no_mbuf);
+	return NULL;
 }
 
 void
@@ -48,20 +71,12 @@ frag_ipv4_split(struct worker *w, struct rte_mbuf *m, uint32_t mtu,
 
 	for (uint32_t off = hlen; off < total; off += step) {
 		uint32_t len = total - off < step ? total - off : step;
-		struct rte_mbuf *f = rte_pktmbuf_alloc(w->dp->pool);
-		struct rte_ipv4_hdr *fip;
+		struct rte_mbuf *f;
+		struct rte_ipv4_hdr *fip = (struct rte_ipv4_hdr *)fragment_alloc(w, &f, hlen, len);
 		uint16_t fo;
 
-		if (f == NULL) {
-			worker_count_drop(&w->counters, DROP_no_mbuf);
+		if (fip == NULL)
 			break;
-		}
-		fip = (struct rte_ipv4_hdr *)rte_pktmbuf_append(f, (uint16_t)(hlen + len));
-		if (fip == NULL) {
-			rte_pktmbuf_free(f);
-			worker_count_drop(&w->counters, DROP_no_mbuf);
-			break;
-		}
 		memcpy(fip, ip, hlen);
 		memcpy((uint8_t *)fip + hlen, (const uint8_t *)ip + off, len);
 		fo = (uint16_t)((base + off - hlen) / 8);
@@ -74,6 +89,63 @@ frag_ipv4_split(struct worker *w, struct rte_mbuf *m, uint32_t mtu,
 		out(w, f, arg);
 	}
 	rte_pktmbuf_free(m);
+}
+
+void
+frag_ipv6_split(struct worker *w, struct rte_mbuf *m, uint32_t mtu,
+		void (*out)(struct worker *w, struct rte_mbuf *fragment, void *arg), void *arg)
+{
+	const struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod(m, const struct rte_ipv6_hdr *);
+	const uint8_t *payload = (const uint8_t *)(ip + 1);
+	uint32_t total = rte_be_to_cpu_16(ip->payload_len);
+	uint32_t hlen = sizeof(*ip) + sizeof(struct rte_ipv6_fragment_ext);
+	/* payload per fragment: a multiple of 8 bytes */
+	uint32_t step = ((mtu - hlen) / 8) * 8;
+	rte_be32_t id = rte_cpu_to_be_32(w->ipv6_frag_id++);
+
+	if (total > rte_pktmbuf_pkt_len(m) - sizeof(*ip))
+		total = 0; /* reassembly wrote the length: cannot happen; send nothing */
+	for (uint32_t off = 0; off < total; off += step) {
+		uint32_t len = total - off < step ? total - off : step;
+		struct rte_ipv6_fragment_ext *fh;
+		struct rte_ipv6_hdr *fip;
+		struct rte_mbuf *f;
+		uint8_t *p = fragment_alloc(w, &f, hlen, len);
+
+		if (p == NULL)
+			break;
+		fip = (struct rte_ipv6_hdr *)p;
+		fh = (struct rte_ipv6_fragment_ext *)(fip + 1);
+		*fip = *ip;
+		fip->proto = IPPROTO_FRAGMENT;
+		fip->payload_len = rte_cpu_to_be_16((uint16_t)(sizeof(*fh) + len));
+		fh->next_header = ip->proto;
+		fh->reserved = 0;
+		fh->frag_data = rte_cpu_to_be_16(RTE_IPV6_SET_FRAG_DATA(
+			off, off + len < total ? 1 : 0));
+		fh->id = id;
+		memcpy(fh + 1, payload + off, len);
+		out(w, f, arg);
+	}
+	rte_pktmbuf_free(m);
+}
+
+void
+frag_split(struct worker *w, struct rte_mbuf *m, uint32_t mtu,
+	   void (*out)(struct worker *w, struct rte_mbuf *fragment, void *arg), void *arg)
+{
+	if ((*rte_pktmbuf_mtod(m, const uint8_t *) >> 4) == 4)
+		frag_ipv4_split(w, m, mtu, out, arg);
+	else
+		frag_ipv6_split(w, m, mtu, out, arg);
+}
+
+bool
+frag_is_fragment(const uint8_t *ip)
+{
+	if ((ip[0] >> 4) == 4)
+		return rte_ipv4_frag_pkt_is_fragmented((const struct rte_ipv4_hdr *)ip);
+	return ((const struct rte_ipv6_hdr *)ip)->proto == IPPROTO_FRAGMENT;
 }
 
 /* A reassembled (chained) datagram copied into one mbuf, or NULL (counted) when too big. */
@@ -128,7 +200,17 @@ frag_reassemble(struct worker *w, struct rte_mbuf *m)
 	}
 	if (whole == NULL)
 		return NULL;
-	return whole->nb_segs > 1 ? linearize(w, whole) : whole;
+	if (whole->nb_segs > 1 && (whole = linearize(w, whole)) == NULL)
+		return NULL;
+	if (version == 4) {
+		/* the header was rewritten (length, offset): its checksum is made again here, not
+		 * left to what the library version does */
+		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(whole, struct rte_ipv4_hdr *);
+
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	}
+	return whole;
 }
 
 void

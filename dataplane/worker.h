@@ -78,6 +78,7 @@ struct worker {
 	struct rte_ring *nat_ring;
 	struct rte_ip_frag_tbl *frag_table;
 	struct rte_ip_frag_death_row *frag_death_row;
+	uint32_t ipv6_frag_id; /* identification of the IPv6 fragments this worker makes */
 
 	struct wg_transport_ctx crypto;
 	unsigned int rx_count;

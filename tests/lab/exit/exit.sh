@@ -70,6 +70,7 @@ lab_bg egx-i iperf.log iperf3 -s
 lab_bg egx-i whoami.log socat TCP4-LISTEN:8080,fork,reuseaddr SYSTEM:'echo $SOCAT_PEERADDR'
 lab_bg egx-i whoami6.log socat TCP6-LISTEN:8080,ipv6only=1,fork,reuseaddr SYSTEM:'echo $SOCAT_PEERADDR'
 lab_bg egx-i udpecho.log socat UDP-RECVFROM:7000,fork EXEC:cat
+lab_bg egx-i udpecho6.log socat UDP6-RECVFROM:7000,ipv6only=1,fork EXEC:cat
 lab_bg egx-i big.log python3 "$here/udp_big_reply.py" 2.0.0.10 7001 1472
 lab_bg egx-i sink.log socat -u UDP-RECV:7002 /dev/null
 
@@ -141,6 +142,19 @@ lab_expect_eq "the server sees the NAT gateway's address (TCP over IPv6)" "[2001
 	"$(inc timeout 5 socat -t 3 - TCP6:[2001:db8:f::10]:8080 </dev/null 2>/dev/null | sed 's/:[0-9]*$//' | tr -d '\r\n')"
 lab_expect_eq "UDP round trip" "hello exit" \
 	"$(echo 'hello exit' | inc timeout 5 socat -t 2 - UDP:2.0.0.10:7000 2>/dev/null)"
+# ---- fragments: a datagram bigger than the tunnel leaves the client in fragments, which the
+# node puts together to masquerade and cuts again for the egress; the echo comes back in the
+# server's fragments, put together and cut again for the tunnel ----
+echo_size() { # echo_size ADDRESS: bytes of a 1600-byte datagram's echo from port 7000
+	head -c 1600 /dev/zero | tr '\0' x | inc timeout 5 socat -t 2 - "UDP:$1:7000" 2>/dev/null |
+		wc -c
+}
+lab_expect_eq "a fragmented 1600-byte UDP datagram and its echo (IPv4)" 1600 "$(echo_size 2.0.0.10)"
+# IPv6: routed, the node cannot fragment the server's 1500-byte fragments into the tunnel and
+# answers "packet too big": the server learns the path MTU and the next echo comes back
+echo_size_is_1600() { [ "$(echo_size "$1")" = 1600 ]; }
+lab_check "a fragmented 1600-byte UDP datagram and its echo (IPv6, $ipv6_mode)" \
+	lab_wait_for 10 echo_size_is_1600 "[2001:db8:f::10]"
 mbps=$(inc iperf3 -c 2.0.0.10 -t 3 -J 2>/dev/null | python3 -c 'import json,sys
 print(int(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6))' 2>/dev/null || echo 0)
 lab_check "iperf3 TCP to the internet: $mbps Mbit/s >= 20" test "$mbps" -ge 20
