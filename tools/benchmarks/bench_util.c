@@ -61,6 +61,19 @@ bench_default_core(void)
 }
 
 int
+bench_main_core(int worker_cpu)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return worker_cpu;
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &set) && cpu != worker_cpu)
+			return cpu;
+	return worker_cpu;
+}
+
+int
 bench_pin(int cpu)
 {
 	cpu_set_t set;

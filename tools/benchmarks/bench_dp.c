@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_memcpy.h>
+#include <rte_version.h>
+#include <sodium.h>
+
+#include "bench_dp.h"
+#include "bench_util.h"
+#include "dataplane.h"
+#include "exit.h"
+#include "l2.h"
+#include "log.h"
+
+/* ---- the data plane ---- */
+
+struct config *
+bench_dp_config(const char *program, const char *body)
+{
+	uint8_t key[KEY_LEN];
+	char key_b64[64], error[CONFIG_ERROR_MAX];
+	size_t size = strlen(body) + 256;
+	struct config *config = NULL;
+	char *text = malloc(size);
+	int len;
+
+	if (text == NULL)
+		return NULL;
+	randombytes_buf(key, sizeof(key));
+	sodium_bin2base64(key_b64, sizeof(key_b64), key, sizeof(key),
+			  sodium_base64_VARIANT_ORIGINAL);
+	sodium_memzero(key, sizeof(key));
+	len = snprintf(text, size,
+		       "node: {private_key: \"%s\", listen_port: %d, interface: egbench}\n%s",
+		       key_b64, BENCH_DP_LISTEN_PORT, body);
+	if (len > 0 && (size_t)len < size)
+		config = config_load_buffer(program, text, (size_t)len, error, sizeof(error));
+	else
+		snprintf(error, sizeof(error), "config text too long");
+	sodium_memzero(key_b64, sizeof(key_b64));
+	sodium_memzero(text, size);
+	free(text);
+	if (config == NULL)
+		log_error("%s: config: %s", program, error);
+	return config;
+}
+
+int
+bench_dp_start(struct bench_dp *b, struct config *config, const char *argv0)
+{
+	b->config = config;
+	log_set_level((enum log_level)config->log_level);
+	if (eal_init_from_config(config, argv0, &b->eal) != 0)
+		return -1;
+	b->eal_up = true;
+	b->dp = dataplane_create(config);
+	if (b->dp == NULL)
+		return -1;
+	b->mtu = config->node.mtu;
+	if (wg_transport_ctx_init(&b->peer_crypto) != 0) {
+		log_error("bench: ipsec-mb manager for the peers failed");
+		return -1;
+	}
+	return 0;
+}
+
+void
+bench_dp_stop(struct bench_dp *b)
+{
+	if (b->peer_crypto.mgr != NULL)
+		wg_transport_ctx_fini(&b->peer_crypto);
+	dataplane_destroy(b->dp);
+	b->dp = NULL;
+	if (b->eal_up)
+		rte_eal_cleanup();
+	b->eal_up = false;
+	eal_args_free(&b->eal);
+	config_free(b->config);
+	b->config = NULL;
+}
+
+struct run {
+	int (*fn)(void *arg);
+	void *arg;
+	int status;
+	bool done;
+};
+
+static int
+run_lcore(void *arg)
+{
+	struct run *r = arg;
+
+	r->status = r->fn(r->arg);
+	__atomic_store_n(&r->done, true, __ATOMIC_RELEASE);
+	return r->status;
+}
+
+int
+bench_dp_run(unsigned int lcore, int (*fn)(void *arg), void *arg)
+{
+	struct run r = {fn, arg, -1, false};
+
+	if (rte_eal_remote_launch(run_lcore, &r, lcore) != 0)
+		return -1;
+	while (!__atomic_load_n(&r.done, __ATOMIC_ACQUIRE))
+		usleep(10000);
+	rte_eal_wait_lcore(lcore);
+	return r.status;
+}
+
+void
+bench_dp_print_setup(const struct worker *w, int worker_cpu, int main_cpu)
+{
+	char cpu[128];
+
+	bench_cpu_model(cpu, sizeof(cpu));
+	printf("cpu: %s (%d CPUs); worker lcore %u on CPU %d, main lcore on CPU %d\n", cpu,
+	       bench_cpu_count(), w->lcore, worker_cpu, main_cpu);
+	printf("ipsec-mb %s (%s), %s, burst %u, 4 KiB pages (no hugepages)\n",
+	       imb_get_version_str(), wg_transport_ctx_arch(&w->crypto), rte_version(),
+	       w->dp->burst);
+}
+
+/* ---- peers ---- */
+
+int
+bench_peer_add(struct dataplane *dp, struct bench_peer *p, const struct netendpoint *endpoint,
+	       const struct netprefix *allowed)
+{
+	uint8_t public_key[32];
+	struct allowedips_entry entry = {.prefix = *allowed};
+
+	randombytes_buf(public_key, sizeof(public_key));
+	p->peer = dp_peer_add(dp, public_key);
+	if (p->peer == NULL)
+		return -1;
+	if (dp_peer_set_endpoint(dp, p->peer, endpoint) != 0)
+		return -1;
+	entry.value = p->peer;
+	return dp_allowedips_publish(dp, &entry, 1);
+}
+
+int
+bench_peer_keypair_fresh(struct dataplane *dp, struct bench_peer *p)
+{
+	if (p->kp != NULL)
+		dp_keypair_remove(dp, p->kp);
+	p->kp = NULL;
+	dataplane_reclaim(dp);
+	randombytes_buf(p->send_key, sizeof(p->send_key));
+	randombytes_buf(p->receive_key, sizeof(p->receive_key));
+	p->local_index++;
+	p->remote_index = randombytes_random();
+	p->kp = dp_keypair_add(dp, p->peer, p->send_key, p->receive_key, p->local_index,
+			       p->remote_index, true, dp_now_ns());
+	if (p->kp == NULL) {
+		log_error("bench: dp_keypair_add failed");
+		return -1;
+	}
+	dp_peer_set_current(p->peer, p->kp);
+	p->counter = 0;
+	return 0;
+}
+
+void
+bench_peer_release(struct dataplane *dp, struct bench_peer *p)
+{
+	if (p->kp != NULL)
+		dp_keypair_remove(dp, p->kp);
+	p->kp = NULL;
+	sodium_memzero(p->send_key, sizeof(p->send_key));
+	sodium_memzero(p->receive_key, sizeof(p->receive_key));
+}
+
+/* ---- frames ---- */
+
+void
+bench_ether_write(uint8_t *p, const struct rte_ether_addr *dst, const struct rte_ether_addr *src)
+{
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)p;
+
+	rte_ether_addr_copy(dst, &eth->dst_addr);
+	rte_ether_addr_copy(src, &eth->src_addr);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+}
+
+void
+bench_ipv4_udp_write(uint8_t *p, const uint8_t src[4], const uint8_t dst[4], uint16_t sport,
+		     uint16_t dport, uint16_t payload_len)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)p;
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + sizeof(*udp) + payload_len));
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	memcpy(&ip->src_addr, src, 4);
+	memcpy(&ip->dst_addr, dst, 4);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	udp->src_port = rte_cpu_to_be_16(sport);
+	udp->dst_port = rte_cpu_to_be_16(dport);
+	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*udp) + payload_len));
+	udp->dgram_cksum = 0;
+}
+
+void
+bench_udp_packet_write(uint8_t *p, uint32_t size, const uint8_t src[4], const uint8_t dst[4],
+		       uint16_t sport, uint16_t dport)
+{
+	uint32_t headers = sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr);
+
+	bench_ipv4_udp_write(p, src, dst, sport, dport, (uint16_t)(size - headers));
+	for (uint32_t i = headers; i < size; i++)
+		p[i] = (uint8_t)i;
+}
+
+uint8_t *
+bench_wg_frame_write(struct bench_frame *f, const struct bench_dp *b,
+		     const struct rte_ether_addr *dst_mac, const struct rte_ether_addr *src_mac,
+		     const uint8_t src[4], const uint8_t dst[4], uint16_t sport, uint32_t size)
+{
+	uint32_t msg_len = (uint32_t)wg_transport_message_len(size, b->mtu);
+	uint8_t *inner = f->bytes + BENCH_DP_OUTER_HLEN + WG_MSG_TRANSPORT_HEADER_LEN;
+
+	memset(f, 0, sizeof(*f));
+	bench_ether_write(f->bytes, dst_mac, src_mac);
+	bench_ipv4_udp_write(f->bytes + L2_HLEN, src, dst, sport, BENCH_DP_LISTEN_PORT,
+			     (uint16_t)msg_len);
+	f->len = BENCH_DP_OUTER_HLEN + msg_len;
+	return inner;
+}
+
+/* ---- rounds ---- */
+
+uint64_t
+bench_round_alloc(struct dataplane *dp, struct rte_mbuf **pkts, uint32_t n)
+{
+	uint32_t burst = dp->burst;
+	uint64_t t0 = bench_now_ns();
+
+	for (uint32_t i = 0; i < n; i += burst)
+		if (rte_pktmbuf_alloc_bulk(dp->pool, &pkts[i], n - i < burst ? n - i : burst) != 0) {
+			log_error("bench: packet pool empty");
+			exit(1);
+		}
+	return bench_now_ns() - t0;
+}
+
+void
+bench_round_fill(struct rte_mbuf **pkts, uint32_t n, const struct bench_frame *f,
+		 uint16_t eth_port)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		rte_memcpy(rte_pktmbuf_mtod(m, void *), f->bytes, f->len);
+		m->data_len = (uint16_t)f->len;
+		m->pkt_len = f->len;
+		m->port = eth_port;
+	}
+}
+
+void
+bench_round_seal(struct bench_dp *b, struct bench_peer *p, struct rte_mbuf **pkts, uint32_t n,
+		 uint32_t size, struct wg_transport_op *ops)
+{
+	for (uint32_t i = 0; i < n; i++)
+		ops[i] = (struct wg_transport_op){
+			.key = p->receive_key,
+			.msg = rte_pktmbuf_mtod_offset(pkts[i], uint8_t *, BENCH_DP_OUTER_HLEN),
+			.payload_len = size,
+			.receiver = p->local_index,
+			.counter = p->counter++,
+		};
+	if (wg_transport_seal_burst(&b->peer_crypto, ops, n, b->mtu) != n) {
+		log_error("bench: sealing the peer's frames failed");
+		exit(1);
+	}
+}
+
+void
+bench_tx_flush(struct worker *w)
+{
+	for (unsigned int i = 0; i < w->source_count; i++) {
+		uint16_t p = w->sources[i].eth_port;
+
+		rte_eth_tx_buffer_flush(p, w->queue, w->tx[p]);
+	}
+}
+
+__attribute__((noinline)) uint64_t
+bench_round_process(struct worker *w, const struct rx_source *src, struct rte_mbuf **pkts,
+		    uint32_t n)
+{
+	struct dataplane *dp = w->dp;
+	uint16_t burst = (uint16_t)dp->burst;
+	uint64_t t0 = bench_now_ns();
+
+	for (uint32_t i = 0; i < n; i += burst) {
+		uint16_t count = (uint16_t)(n - i < burst ? n - i : burst);
+
+		w->now_ns = dp_now_ns();
+		l2_input_burst(w, src, &pkts[i], count);
+		wg_data_flush(w);
+		exit_poll(w);
+		wg_data_flush(w);
+		rte_rcu_qsbr_quiescent(dp->rcu, w->index);
+	}
+	bench_tx_flush(w);
+	return bench_now_ns() - t0;
+}
+
+const struct rx_source *
+bench_source_of(const struct worker *w, enum config_port_role role)
+{
+	for (unsigned int i = 0; i < w->source_count; i++)
+		if (w->sources[i].role == role && !w->sources[i].from_tap)
+			return &w->sources[i];
+	return NULL;
+}
+
+uint64_t
+bench_port_opackets(uint16_t eth_port)
+{
+	struct rte_eth_stats stats;
+
+	if (rte_eth_stats_get(eth_port, &stats) != 0)
+		return 0;
+	return stats.opackets;
+}
+
+uint64_t
+bench_drops_since(const char *program, const struct worker_counters *before,
+		  const struct worker_counters *now)
+{
+	uint64_t drops = 0;
+
+	for (int d = 0; d < DROP_REASON_COUNT; d++) {
+		uint64_t n = now->drop[d] - before->drop[d];
+
+		if (n != 0)
+			log_error("%s: %" PRIu64 " dropped: %s", program, n,
+				  drop_reason_name((enum drop_reason)d));
+		drops += n;
+	}
+	return drops;
+}
