@@ -189,8 +189,9 @@ segment_dataplane(struct bench *b, enum path path, uint32_t size, uint64_t segme
 		  double *ns, double *alloc_ns)
 {
 	struct dataplane *dp = b->dp;
-	enum config_port_role in_role = path == PATH_ENCRYPT ? CONFIG_PORT_INNER : CONFIG_PORT_PUBLIC;
-	enum config_port_role out_role = path == PATH_ENCRYPT ? CONFIG_PORT_PUBLIC : CONFIG_PORT_INNER;
+	bool encrypt = path == PATH_ENCRYPT;
+	enum config_port_role in_role = encrypt ? CONFIG_PORT_INNER : CONFIG_PORT_PUBLIC;
+	enum config_port_role out_role = encrypt ? CONFIG_PORT_PUBLIC : CONFIG_PORT_INNER;
 	const struct rx_source *src = bench_source_of(b->w, in_role);
 	uint16_t out_port = dp->ports[out_role].eth_port;
 	struct worker_counters before = b->w->counters;

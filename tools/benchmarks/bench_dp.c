@@ -249,11 +249,14 @@ bench_round_alloc(struct dataplane *dp, struct rte_mbuf **pkts, uint32_t n)
 	uint32_t burst = dp->burst;
 	uint64_t t0 = bench_now_ns();
 
-	for (uint32_t i = 0; i < n; i += burst)
-		if (rte_pktmbuf_alloc_bulk(dp->pool, &pkts[i], n - i < burst ? n - i : burst) != 0) {
+	for (uint32_t i = 0; i < n; i += burst) {
+		uint32_t count = n - i < burst ? n - i : burst;
+
+		if (rte_pktmbuf_alloc_bulk(dp->pool, &pkts[i], count) != 0) {
 			log_error("bench: packet pool empty");
 			exit(1);
 		}
+	}
 	return bench_now_ns() - t0;
 }
 

@@ -1,0 +1,728 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * bench_exit: the exit path per worker core (a peer's traffic to the internet and back), through
+ * the data plane's real per-packet code, with many flows.
+ *
+ * Set-up (bench_dp.h, as bench_dataplane and exitgated do it): a data plane from a config with a
+ * public port and an egress port (net_null vdevs; egress 10.0.2.10/24 via gateway 10.0.2.1),
+ * exit enabled with masquerade, one worker; a peer (endpoint 10.0.1.2, allowed IPs
+ * 10.77.0.0/16) with a current keypair; the peer's and the gateway's MACs learnt (neighbor_learn).
+ * Flows are UDP from the peer's tunnel address 10.77.0.2, source ports in the ephemeral range
+ * (outside the masquerade range, as a client's are: every new session searches for a port), to
+ * port 443 of 198.18.0.0/15 hosts, four flows per host.
+ *
+ * Measured on the worker lcore, through bench_round_process (worker_main's loop body: the burst
+ * through l2_input_burst and wg_data_flush, exit_poll with its session expiry, the RCU quiescent
+ * state), rounds of --round frames, each round cycling on through the flows:
+ *  - outbound: the peer's WireGuard frames on the public port, decrypted, checked against
+ *    allowed-IPs, TTL, NAT on an established session (created in a warm-up pass over every flow),
+ *    out of the egress port to the gateway;
+ *  - return: the remote hosts' replies on the egress port to the sessions' external ports: NAT
+ *    inbound, encrypted to the peer, out of the public port. With one worker every session is
+ *    that worker's own, so no return packet crosses to another worker;
+ *  - setup: outbound where every packet is a new flow, so each creates its session (limits,
+ *    port search, both indexes); the table starts empty and is replaced (untimed) after
+ *    SETUP_FLOWS new flows.
+ * Optionally (--handoff, on by default) a second data plane with two workers: sessions made on
+ * worker 0; return packets arriving on worker 0 (owned) and on worker 1 (which hands them to
+ * worker 0 over its nat_ring, worker 0 then translates and encrypts them). Both workers' code runs
+ * on the one benchmark core, one after the other per burst: the difference is the CPU the
+ * handoff adds (owner lookup, ring enqueue and dequeue, the packet touched by two loops), not
+ * the cost of moving cache lines between two cores.
+ *
+ * As in bench_dataplane: the mbuf allocation an RX refill would do is timed apart and added
+ * (column alloc); net_null frees what is sent inside the timed region; sizes are inner IP packet
+ * bytes (the packet the peer sent or receives through the tunnel) and Gbit/s counts those bytes;
+ * each figure is the median of BENCH_REPS segments, outbound and return interleaved. Every
+ * segment checks the counters: each packet decrypted or encrypted, translated by NAT (and, for
+ * setup, a session created for it), sent out of the right port, no drop anywhere; else the
+ * program fails. Timing never makes it fail.
+ *
+ *   bench_exit [--seconds S] [--core N] [--round P] [--flows F] [--no-handoff]
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_ip.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_udp.h>
+#include <sodium.h>
+
+#include "bench_dp.h"
+#include "bench_util.h"
+#include "dataplane.h"
+#include "exit.h"
+#include "l2.h"
+#include "log.h"
+#include "nat.h"
+#include "neighbor.h"
+
+enum {
+	ROUND_DEFAULT = 1024,
+	FLOWS_MAX = 131072,
+	FLOW_COUNTS = 2,
+	SETUP_FLOWS = 131072,  /* new sessions per setup segment: half the table's capacity */
+	SESSIONS = 262144,     /* exit.sessions */
+	PEER_PORT = 51820,
+	REMOTE_PORT = 443,
+	SPORT_BASE = 49152,    /* the inner source ports: ephemeral, outside the masquerade range */
+	SPORT_SPAN = 16384,
+	FLOWS_PER_HOST = 4,
+	REMOTE_BASE = 0xc6120000, /* 198.18.0.0/15 */
+};
+
+static const uint32_t flow_counts[FLOW_COUNTS] = {10000, 100000};
+
+static const uint8_t public_ip[4] = {10, 0, 1, 10}; /* ports.public */
+static const uint8_t exit_ip[4] = {10, 0, 2, 10};   /* ports.egress: the masquerade address */
+static const uint8_t gateway_ip[4] = {10, 0, 2, 1};
+static const uint8_t peer_ip[4] = {10, 0, 1, 2};    /* the peer's endpoint */
+static const uint8_t tunnel_ip[4] = {10, 77, 0, 2}; /* the peer's address in the tunnel */
+static const struct rte_ether_addr peer_mac = {{0x02, 0, 0, 0, 0, 0x02}};
+static const struct rte_ether_addr gateway_mac = {{0x02, 0, 0, 0, 0, 0x01}};
+
+enum path {
+	PATH_OUTBOUND,
+	PATH_RETURN,
+	PATH_SETUP,
+	PATH_RETURN_OWNED,   /* two workers, arriving on the owner */
+	PATH_RETURN_HANDOFF, /* two workers, arriving on the other one */
+	PATH_COUNT
+};
+
+static const char *const path_names[PATH_COUNT] = {
+	"outbound", "return", "setup", "return-owned", "return-handoff",
+};
+
+struct figure {
+	double ns, alloc_ns;
+};
+
+struct bench {
+	struct bench_dp base;
+	struct dataplane *dp;
+	struct worker *w;      /* the worker measured (two workers: the sessions' owner) */
+	struct worker *other;  /* two workers: the one return packets arrive on for the handoff */
+	double seconds;
+	uint32_t round;
+	uint32_t flows;        /* of the flow count being measured */
+	uint32_t cursor;       /* the flow of a round's first packet */
+	uint32_t flow_list[FLOW_COUNTS];
+	unsigned int flow_list_count;
+	bool handoff;
+	bool warming; /* sessions_make: outbound packets may create sessions */
+
+	struct bench_peer peer;
+	struct bench_frame outbound_in, return_in; /* a size's frames before the flow is written */
+	struct rte_mbuf *pkts[BENCH_DP_ROUND_MAX];
+	struct wg_transport_op ops[BENCH_DP_ROUND_MAX];
+	uint16_t ext_port[FLOWS_MAX]; /* each flow's external port, from the NAT's sessions */
+
+	struct figure figures[FLOW_COUNTS][BENCH_SIZE_COUNT][PATH_COUNT];
+	struct figure setup[BENCH_SIZE_COUNT];
+	struct figure handoff_figures[BENCH_SIZE_COUNT][PATH_COUNT];
+};
+
+/* ---- flows ---- */
+
+static rte_be32_t
+remote_of(uint32_t flow)
+{
+	return rte_cpu_to_be_32(REMOTE_BASE + flow / FLOWS_PER_HOST);
+}
+
+static uint16_t
+sport_of(uint32_t flow)
+{
+	return (uint16_t)(SPORT_BASE + flow % SPORT_SPAN);
+}
+
+/* The flow a session belongs to, or UINT32_MAX when it is none of ours. */
+static uint32_t
+flow_of(const struct nat_session_info *s)
+{
+	uint32_t host, flow;
+	rte_be32_t remote;
+
+	memcpy(&remote, s->remote.addr.bytes, 4);
+	host = rte_be_to_cpu_32(remote) - REMOTE_BASE;
+	if (host >= FLOWS_MAX / FLOWS_PER_HOST || s->inner.port < SPORT_BASE)
+		return UINT32_MAX;
+	flow = host * FLOWS_PER_HOST +
+	       ((s->inner.port - SPORT_BASE - host * FLOWS_PER_HOST) % SPORT_SPAN);
+	return flow < FLOWS_MAX && sport_of(flow) == s->inner.port ? flow : UINT32_MAX;
+}
+
+/* Write flow into a packet of the template: the remote host and the inner source port going
+ * out, the remote host and the external port coming back. */
+static void
+flow_write(const struct bench *b, uint8_t *packet, uint32_t flow, bool outbound)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)packet;
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+
+	if (outbound) {
+		ip->dst_addr = remote_of(flow);
+		udp->src_port = rte_cpu_to_be_16(sport_of(flow));
+	} else {
+		ip->src_addr = remote_of(flow);
+		udp->dst_port = rte_cpu_to_be_16(b->ext_port[flow]);
+	}
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+}
+
+/* The frames of a size: the peer's datagram carrying a packet to a remote host, and a remote
+ * host's reply arriving from the gateway; flow_write completes them. */
+static void
+frames_build(struct bench *b, uint32_t size)
+{
+	const struct dp_port *pub = &b->dp->ports[CONFIG_PORT_PUBLIC];
+	const struct dp_port *egress = &b->dp->ports[CONFIG_PORT_EGRESS];
+	uint8_t remote[4] = {0};
+	uint8_t *packet;
+
+	packet = bench_wg_frame_write(&b->outbound_in, &b->base, &pub->mac, &peer_mac, peer_ip,
+				      public_ip, PEER_PORT, size);
+	bench_udp_packet_write(packet, size, tunnel_ip, remote, SPORT_BASE, REMOTE_PORT);
+
+	memset(&b->return_in, 0, sizeof(b->return_in));
+	bench_ether_write(b->return_in.bytes, &egress->mac, &gateway_mac);
+	bench_udp_packet_write(b->return_in.bytes + L2_HLEN, size, remote, exit_ip, REMOTE_PORT, 0);
+	b->return_in.len = L2_HLEN + size;
+}
+
+/* A round of frames for the next flows from the cursor: the peer's sealed datagrams (outbound)
+ * or the remote hosts' replies (return). */
+static void
+round_prepare(struct bench *b, struct worker *w, bool outbound, uint32_t size)
+{
+	enum config_port_role role = outbound ? CONFIG_PORT_PUBLIC : CONFIG_PORT_EGRESS;
+	uint32_t offset = outbound ? BENCH_DP_OUTER_HLEN + WG_MSG_TRANSPORT_HEADER_LEN : L2_HLEN;
+
+	bench_round_fill(b->pkts, b->round, outbound ? &b->outbound_in : &b->return_in,
+			 bench_source_of(w, role)->eth_port);
+	for (uint32_t i = 0; i < b->round; i++) {
+		flow_write(b, rte_pktmbuf_mtod_offset(b->pkts[i], uint8_t *, offset), b->cursor,
+			   outbound);
+		b->cursor = (b->cursor + 1) % b->flows;
+	}
+	if (outbound)
+		bench_round_seal(&b->base, &b->peer, b->pkts, b->round, size, b->ops);
+}
+
+/* ---- set-up ---- */
+
+static int
+peer_setup(struct bench *b)
+{
+	struct dataplane *dp = b->dp;
+	struct netendpoint endpoint = {.addr = {.family = AF_INET}, .port = PEER_PORT};
+	struct netprefix allowed = {.addr = {.family = AF_INET}, .len = 16};
+	struct netaddr hop = {.family = AF_INET};
+	uint64_t now = dp_now_ns();
+
+	memcpy(endpoint.addr.bytes, peer_ip, 4);
+	memcpy(allowed.addr.bytes, tunnel_ip, 2);
+	if (bench_peer_add(dp, &b->peer, &endpoint, &allowed) != 0)
+		return -1;
+	memcpy(hop.bytes, peer_ip, 4);
+	neighbor_learn(dp->neighbors, CONFIG_PORT_PUBLIC, &hop, &peer_mac, true, now);
+	memcpy(hop.bytes, gateway_ip, 4);
+	neighbor_learn(dp->neighbors, CONFIG_PORT_EGRESS, &hop, &gateway_mac, true, now);
+	return 0;
+}
+
+static struct config *
+config_build(int main_cpu, int worker_cpu, unsigned int workers, const char *public_dev,
+	     const char *egress_dev)
+{
+	char body[1536];
+
+	/* EAL is made once, from the first config: it creates the second data plane's ports and
+	 * lcores too (both workers' lcores on the benchmark CPU; only one runs at a time) */
+	snprintf(body, sizeof(body),
+		 "dataplane:\n"
+		 "  workers: %u\n"
+		 "  lcores: \"0@%d,1@%d,2@%d\"\n"
+		 "  eal: [\"--no-huge\", \"-m\", \"1024\", \"--no-shconf\",\n"
+		 "        \"--vdev\", \"net_null2\", \"--vdev\", \"net_null3\"]\n"
+		 "ports:\n"
+		 "  public: {device: %s, addresses: [10.0.1.10/24]}\n"
+		 "  egress: {device: %s, addresses: [10.0.2.10/24], gateway: 10.0.2.1}\n"
+		 "exit:\n"
+		 "  enabled: true\n"
+		 "  masquerade: true\n"
+		 "  sessions: %d\n"
+		 "  sessions_per_peer: %d\n"
+		 "  timeouts: {udp: 3600}\n"
+		 "log: {level: warn}\n",
+		 workers, main_cpu, worker_cpu, worker_cpu, public_dev, egress_dev, SESSIONS,
+		 SESSIONS);
+	return bench_dp_config("bench_exit", body);
+}
+
+/* ---- checks ---- */
+
+struct snapshot {
+	struct worker_counters counters[2];
+	struct nat_stats nat;
+	uint64_t public_out, egress_out;
+};
+
+static void
+snapshot_take(const struct bench *b, struct snapshot *s)
+{
+	s->counters[0] = b->w->counters;
+	if (b->other != NULL)
+		s->counters[1] = b->other->counters;
+	nat_stats_read(b->w->nat, &s->nat);
+	s->public_out = bench_port_opackets(b->dp->ports[CONFIG_PORT_PUBLIC].eth_port);
+	s->egress_out = bench_port_opackets(b->dp->ports[CONFIG_PORT_EGRESS].eth_port);
+}
+
+/* Every packet went the whole way and out of the right port; nothing dropped anywhere. */
+static int
+segment_check(const struct bench *b, enum path path, const struct snapshot *before,
+	      uint64_t packets)
+{
+	bool outbound = path == PATH_OUTBOUND || path == PATH_SETUP;
+	struct snapshot now;
+	uint64_t drops, wg, translated, out, created;
+
+	snapshot_take(b, &now);
+	drops = bench_drops_since("bench_exit", &before->counters[0], &now.counters[0]);
+	if (b->other != NULL)
+		drops += bench_drops_since("bench_exit", &before->counters[1], &now.counters[1]);
+	wg = now.counters[0].value[outbound ? WC_wg_rx_data : WC_wg_tx_data] -
+	     before->counters[0].value[outbound ? WC_wg_rx_data : WC_wg_tx_data];
+	translated = outbound ? now.nat.outbound[NAT_OK] - before->nat.outbound[NAT_OK]
+			      : now.nat.inbound[NAT_OK] - before->nat.inbound[NAT_OK];
+	out = outbound ? now.egress_out - before->egress_out : now.public_out - before->public_out;
+	created = now.nat.sessions_created - before->nat.sessions_created;
+	for (int r = 1; r < NAT_RESULT_COUNT; r++) {
+		uint64_t n = outbound ? now.nat.outbound[r] - before->nat.outbound[r]
+				      : now.nat.inbound[r] - before->nat.inbound[r];
+
+		if (n != 0)
+			log_error("bench_exit: NAT: %" PRIu64 " %s", n,
+				  nat_result_name((enum nat_result)r));
+		drops += n;
+	}
+	if (drops != 0 || wg != packets || translated != packets || out != packets ||
+	    (path == PATH_SETUP && created != packets) ||
+	    (path != PATH_SETUP && !b->warming && created != 0)) {
+		log_error("bench_exit: %s: %" PRIu64 " packets in, %" PRIu64 " through WireGuard, "
+			  "%" PRIu64 " translated, %" PRIu64 " sessions created, %" PRIu64 " out, "
+			  "%" PRIu64 " dropped", path_names[path], packets, wg, translated, created,
+			  out, drops);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- measurement ---- */
+
+/*
+ * Two workers, one core: a round's return packets arrive on `arrive`, which hands each to the
+ * sessions' owner over the owner's nat_ring; the owner takes them in its own loop (exit_poll)
+ * and encrypts them. Both loops run per burst, as two cores would run them, on this one.
+ */
+static __attribute__((noinline)) uint64_t
+round_process_handoff(struct worker *arrive, struct worker *owner, const struct rx_source *src,
+		      struct rte_mbuf **pkts, uint32_t n)
+{
+	struct dataplane *dp = owner->dp;
+	uint16_t burst = (uint16_t)dp->burst;
+	uint64_t t0 = bench_now_ns();
+
+	for (uint32_t i = 0; i < n; i += burst) {
+		uint16_t count = (uint16_t)(n - i < burst ? n - i : burst);
+
+		arrive->now_ns = dp_now_ns();
+		l2_input_burst(arrive, src, &pkts[i], count);
+		wg_data_flush(arrive);
+		exit_poll(arrive);
+		wg_data_flush(arrive);
+		rte_rcu_qsbr_quiescent(dp->rcu, arrive->index);
+		owner->now_ns = dp_now_ns();
+		exit_poll(owner);
+		wg_data_flush(owner);
+		rte_rcu_qsbr_quiescent(dp->rcu, owner->index);
+	}
+	bench_tx_flush(arrive);
+	bench_tx_flush(owner);
+	return bench_now_ns() - t0;
+}
+
+/* Rounds on a path until segment_ns has passed (at least one round), or, for setup, exactly
+ * SETUP_FLOWS new flows on a fresh table: ns per packet, processing + allocation. */
+static int
+segment(struct bench *b, enum path path, uint32_t size, uint64_t segment_ns, struct figure *fig)
+{
+	bool outbound = path == PATH_OUTBOUND || path == PATH_SETUP;
+	struct worker *arrive = path == PATH_RETURN_HANDOFF ? b->other : b->w;
+	const struct rx_source *src =
+		bench_source_of(arrive, outbound ? CONFIG_PORT_PUBLIC : CONFIG_PORT_EGRESS);
+	uint64_t processing = 0, alloc = 0, packets = 0;
+	struct snapshot before;
+
+	if (path == PATH_SETUP) {
+		/* an empty table, and flows it has never seen */
+		exit_worker_fini(b->w);
+		if (exit_worker_init(b->w) != 0) {
+			log_error("bench_exit: a fresh NAT table: out of memory");
+			return -1;
+		}
+		b->flows = SETUP_FLOWS;
+		b->cursor = 0;
+	}
+	snapshot_take(b, &before);
+	do {
+		alloc += bench_round_alloc(b->dp, b->pkts, b->round);
+		round_prepare(b, arrive, outbound, size);
+		if (path == PATH_RETURN_HANDOFF)
+			processing += round_process_handoff(arrive, b->w, src, b->pkts, b->round);
+		else
+			processing += bench_round_process(arrive, src, b->pkts, b->round);
+		packets += b->round;
+	} while (path == PATH_SETUP ? packets < SETUP_FLOWS : processing + alloc < segment_ns);
+	if (segment_check(b, path, &before, packets) != 0)
+		return -1;
+	fig->ns = (double)(processing + alloc) / (double)packets;
+	fig->alloc_ns = (double)alloc / (double)packets;
+	return 0;
+}
+
+struct walk {
+	struct bench *b;
+	uint32_t found;
+};
+
+static bool
+session_visit(const struct nat_session_info *s, void *ctx)
+{
+	struct walk *walk = ctx;
+	uint32_t flow = flow_of(s);
+
+	if (flow < walk->b->flows) {
+		walk->b->ext_port[flow] = s->external.port;
+		walk->found++;
+	}
+	return true;
+}
+
+/* A fresh table holding a session for every flow (one untimed outbound pass at 64 bytes), and
+ * each flow's external port read back from the sessions. */
+static int
+sessions_make(struct bench *b, uint32_t flows)
+{
+	struct figure ignored;
+	struct walk walk = {b, 0};
+
+	exit_worker_fini(b->w);
+	if (exit_worker_init(b->w) != 0) {
+		log_error("bench_exit: a fresh NAT table: out of memory");
+		return -1;
+	}
+	if (bench_peer_keypair_fresh(b->dp, &b->peer) != 0)
+		return -1;
+	frames_build(b, bench_sizes[0]);
+	b->flows = flows;
+	b->cursor = 0;
+	b->warming = true;
+	while (nat_session_count(b->w->nat) < flows) {
+		if (segment(b, PATH_OUTBOUND, bench_sizes[0], 0, &ignored) != 0) {
+			b->warming = false;
+			return -1;
+		}
+	}
+	b->warming = false;
+	nat_walk(b->w->nat, session_visit, &walk);
+	if (walk.found != flows) {
+		log_error("bench_exit: %u sessions for %u flows", walk.found, flows);
+		return -1;
+	}
+	return 0;
+}
+
+/* The paths of one size, interleaved segment by segment, their medians into figs. */
+static int
+measure(struct bench *b, uint32_t size, const enum path *paths, unsigned int npaths,
+	struct figure *figs)
+{
+	uint64_t segment_ns = (uint64_t)(b->seconds * 1e9 / BENCH_REPS);
+	double ns[PATH_COUNT][BENCH_REPS], alloc[PATH_COUNT][BENCH_REPS];
+	struct figure fig;
+
+	if (bench_peer_keypair_fresh(b->dp, &b->peer) != 0)
+		return -1;
+	frames_build(b, size);
+	/* warm-up: one round of each (caches, branch predictors, mempool cache) */
+	for (unsigned int p = 0; p < npaths; p++)
+		if (paths[p] != PATH_SETUP && segment(b, paths[p], size, 0, &fig) != 0)
+			return -1;
+	for (int rep = 0; rep < BENCH_REPS; rep++) {
+		for (unsigned int p = 0; p < npaths; p++) {
+			uint32_t flows = b->flows, cursor = b->cursor;
+
+			if (segment(b, paths[p], size, segment_ns, &fig) != 0)
+				return -1;
+			if (paths[p] == PATH_SETUP) {
+				b->flows = flows;
+				b->cursor = cursor;
+			}
+			ns[p][rep] = fig.ns;
+			alloc[p][rep] = fig.alloc_ns;
+		}
+	}
+	for (unsigned int p = 0; p < npaths; p++) {
+		figs[p].ns = bench_median(ns[p], BENCH_REPS);
+		figs[p].alloc_ns = bench_median(alloc[p], BENCH_REPS);
+	}
+	return 0;
+}
+
+/* One worker: outbound and return for each flow count and size, then session setup. */
+static int
+bench_lcore(void *arg)
+{
+	static const enum path established[] = {PATH_OUTBOUND, PATH_RETURN};
+	static const enum path setup[] = {PATH_SETUP};
+	struct bench *b = arg;
+	int status = 0;
+
+	rte_rcu_qsbr_thread_online(b->dp->rcu, b->w->index);
+	for (unsigned int f = 0; f < b->flow_list_count && status == 0; f++) {
+		status = sessions_make(b, b->flow_list[f]);
+		for (int s = 0; s < BENCH_SIZE_COUNT && status == 0; s++)
+			status = measure(b, bench_sizes[s], established, RTE_DIM(established),
+					 b->figures[f][s]);
+	}
+	for (int s = 0; s < BENCH_SIZE_COUNT && status == 0; s++)
+		status = measure(b, bench_sizes[s], setup, RTE_DIM(setup), &b->setup[s]);
+	bench_peer_release(b->dp, &b->peer);
+	rte_rcu_qsbr_thread_offline(b->dp->rcu, b->w->index);
+	return status;
+}
+
+/* Two workers: the sessions on worker 0, return traffic arriving on either. */
+static int
+bench_lcore_handoff(void *arg)
+{
+	static const enum path paths[] = {PATH_RETURN_OWNED, PATH_RETURN_HANDOFF};
+	/* the largest flow count */
+	struct bench *b = arg;
+	uint32_t flows = b->flow_list[b->flow_list_count - 1];
+	int status;
+
+	rte_rcu_qsbr_thread_online(b->dp->rcu, b->w->index);
+	rte_rcu_qsbr_thread_online(b->dp->rcu, b->other->index);
+	status = sessions_make(b, flows);
+	for (int s = 0; s < BENCH_SIZE_COUNT && status == 0; s++)
+		status = measure(b, bench_sizes[s], paths, RTE_DIM(paths), b->handoff_figures[s]);
+	bench_peer_release(b->dp, &b->peer);
+	rte_rcu_qsbr_thread_offline(b->dp->rcu, b->other->index);
+	rte_rcu_qsbr_thread_offline(b->dp->rcu, b->w->index);
+	return status;
+}
+
+/* ---- output ---- */
+
+static void
+print_row(const char *path, uint32_t flows, uint32_t round, uint32_t size, const struct figure *f)
+{
+	printf("%-14s %6u %5u %5u %8.1f %6.1f %7.2f %7.2f\n", path, flows, round, size, f->ns,
+	       f->alloc_ns, 1e3 / f->ns, size * 8 / f->ns);
+}
+
+static void
+print_header(void)
+{
+	printf("%-14s %6s %5s %5s %8s %6s %7s %7s\n", "path", "flows", "round", "bytes", "ns/pkt",
+	       "alloc", "Mpps", "Gbit/s");
+}
+
+static void
+print_figures(const struct bench *b, int main_cpu, int worker_cpu)
+{
+	printf("Exit path per worker core: real path (l2_input_burst + wg_data_flush + exit_poll, "
+	       "net_null ports), median of %d segments, %.2g s per figure\n",
+	       BENCH_REPS, b->seconds);
+	bench_dp_print_setup(b->w, worker_cpu, main_cpu);
+	printf("exit: masquerade to 10.0.2.10 on the egress port, via gateway 10.0.2.1; one peer; "
+	       "flows: UDP 10.77.0.2:%d-%d -> 198.18.0.0/15 port %d, %d per host\n",
+	       SPORT_BASE, SPORT_BASE + SPORT_SPAN - 1, REMOTE_PORT, FLOWS_PER_HOST);
+	printf("outbound: the peer's frames on the public port, decrypted, NAT on an established "
+	       "session, out of the egress port;\nreturn: replies on the egress port, NAT inbound, "
+	       "encrypted, out of the public port (one worker: every session is its own, no "
+	       "handoff);\nsetup: outbound, every packet a new flow (its session created), the "
+	       "table empty at the start of each %d flows;\nbytes: inner IP packet, Gbit/s of "
+	       "those bytes; ns/pkt includes mbuf alloc (column alloc) and free\n", SETUP_FLOWS);
+	print_header();
+	for (unsigned int f = 0; f < b->flow_list_count; f++)
+		for (int s = 0; s < BENCH_SIZE_COUNT; s++)
+			for (int p = PATH_OUTBOUND; p <= PATH_RETURN; p++)
+				print_row(path_names[p], b->flow_list[f], b->round, bench_sizes[s],
+					  &b->figures[f][s][p]);
+	for (int s = 0; s < BENCH_SIZE_COUNT; s++)
+		print_row(path_names[PATH_SETUP], SETUP_FLOWS, b->round, bench_sizes[s],
+			  &b->setup[s]);
+	fflush(stdout);
+}
+
+static void
+print_handoff_figures(const struct bench *b)
+{
+	printf("two workers, both on this core in turn: sessions of worker 0; return packets "
+	       "arriving on worker 0 (owned) or on worker 1 (handed to worker 0 over its "
+	       "nat_ring);\nthe difference is the handoff's CPU cost, not cross-core traffic\n");
+	print_header();
+	for (int s = 0; s < BENCH_SIZE_COUNT; s++)
+		for (int p = PATH_RETURN_OWNED; p <= PATH_RETURN_HANDOFF; p++)
+			print_row(path_names[p], b->flow_list[b->flow_list_count - 1], b->round,
+				  bench_sizes[s], &b->handoff_figures[s][p - PATH_RETURN_OWNED]);
+}
+
+static void
+usage(FILE *out)
+{
+	fprintf(out, "usage: bench_exit [--seconds S] [--core N] [--round P] [--flows F] "
+		     "[--no-handoff]\n"
+		     "  The exit path (decrypt + NAT + egress, and back) on one worker core.\n"
+		     "  --seconds S    time per figure (default 1)\n"
+		     "  --core N       CPU of the worker lcore (default: the highest one allowed)\n"
+		     "  --round P      packets per round, a multiple of 32 up to %d (default %d)\n"
+		     "  --flows F      only F flows, 1 to %d (default: %u and %u)\n"
+		     "  --no-handoff   skip the two-worker handoff figures\n",
+		BENCH_DP_ROUND_MAX, ROUND_DEFAULT, FLOWS_MAX, flow_counts[0], flow_counts[1]);
+}
+
+/* The two-worker data plane, after the first one is gone. */
+static int
+handoff_run(struct bench *b, int main_cpu, int worker_cpu)
+{
+	struct config *config = config_build(main_cpu, worker_cpu, 2, "net_null2", "net_null3");
+	int rc = -1;
+
+	if (config == NULL)
+		return -1;
+	memset(&b->peer, 0, sizeof(b->peer));
+	b->dp = dataplane_create(config);
+	if (b->dp == NULL)
+		goto out;
+	b->w = b->dp->workers[0];
+	b->other = b->dp->workers[1];
+	if (peer_setup(b) != 0)
+		goto out;
+	rc = bench_dp_run(b->w->lcore, bench_lcore_handoff, b);
+out:
+	bench_peer_release(b->dp, &b->peer);
+	dataplane_destroy(b->dp);
+	b->dp = NULL;
+	config_free(config);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"seconds", required_argument, NULL, 's'},
+		{"core", required_argument, NULL, 'c'},
+		{"round", required_argument, NULL, 'r'},
+		{"flows", required_argument, NULL, 'f'},
+		{"no-handoff", no_argument, NULL, 'n'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	static struct bench bench; /* large: not on the stack */
+	struct bench *b = &bench;
+	int worker_cpu = bench_default_core(), main_cpu;
+	struct config *config;
+	unsigned long flows;
+	int opt, rc = 1;
+
+	log_set_program("bench_exit");
+	b->seconds = 1;
+	b->round = ROUND_DEFAULT;
+	b->handoff = true;
+	memcpy(b->flow_list, flow_counts, sizeof(flow_counts));
+	b->flow_list_count = FLOW_COUNTS;
+	while ((opt = getopt_long(argc, argv, "s:c:r:f:nh", options, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			b->seconds = bench_parse_seconds(optarg);
+			if (b->seconds < 0) {
+				usage(stderr);
+				return 2;
+			}
+			break;
+		case 'c':
+			worker_cpu = atoi(optarg);
+			break;
+		case 'r':
+			b->round = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'f':
+			flows = strtoul(optarg, NULL, 10);
+			if (flows < 1 || flows > FLOWS_MAX) {
+				usage(stderr);
+				return 2;
+			}
+			b->flow_list[0] = (uint32_t)flows;
+			b->flow_list_count = 1;
+			break;
+		case 'n':
+			b->handoff = false;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc || b->round < 32 || b->round > BENCH_DP_ROUND_MAX ||
+	    b->round % 32 != 0) {
+		usage(stderr);
+		return 2;
+	}
+	main_cpu = bench_main_core(worker_cpu);
+	if (sodium_init() < 0)
+		return 1;
+	config = config_build(main_cpu, worker_cpu, 1, "net_null0", "net_null1");
+	if (config == NULL)
+		return 1;
+	if (bench_dp_start(&b->base, config, argv[0]) != 0)
+		goto out;
+	b->dp = b->base.dp;
+	b->w = b->dp->workers[0];
+	if (peer_setup(b) != 0) {
+		log_error("bench_exit: set-up failed");
+		goto out;
+	}
+	if (bench_dp_run(b->w->lcore, bench_lcore, b) != 0)
+		goto out;
+	print_figures(b, main_cpu, worker_cpu);
+	if (b->handoff) {
+		/* the two-worker data plane takes the place of the first */
+		bench_peer_release(b->dp, &b->peer);
+		dataplane_destroy(b->base.dp);
+		b->base.dp = NULL;
+		if (handoff_run(b, main_cpu, worker_cpu) != 0)
+			goto out;
+		print_handoff_figures(b);
+	}
+	rc = 0;
+out:
+	bench_peer_release(b->dp, &b->peer);
+	bench_dp_stop(&b->base);
+	return rc;
+}
