@@ -31,7 +31,8 @@
  * on the same inner sizes and buffers at the same offsets (wg_transport_seal_burst /
  * wg_transport_open_burst in bursts of 32); ratio = raw AEAD ns / data plane ns (1.0 would mean
  * the data plane adds nothing to the crypto). Each figure is the median of BENCH_REPS segments,
- * the four measurements of a size interleaved segment by segment. Sizes are inner IP packet
+ * the four measurements of a size interleaved segment by segment; rounds during which the thread
+ * lost its CPU to another process are left out of a segment's time (struct bench_tally). Sizes are inner IP packet
  * bytes (the AEAD plaintext); Gbit/s counts those bytes.
  *
  * Every segment checks the worker's counters and the output port's: each packet must have taken
@@ -195,24 +196,25 @@ segment_dataplane(struct bench *b, enum path path, uint32_t size, uint64_t segme
 	const struct rx_source *src = bench_source_of(b->w, in_role);
 	uint16_t out_port = dp->ports[out_role].eth_port;
 	struct worker_counters before = b->w->counters;
-	uint64_t processing = 0, alloc = 0, packets = 0;
 	uint64_t out_before = bench_port_opackets(out_port);
+	struct bench_tally tally = {0};
 
 	do {
-		alloc += bench_round_alloc(dp, b->pkts, b->round);
+		uint64_t mark = bench_tally_mark(), alloc, processing;
+
+		alloc = bench_round_alloc(dp, b->pkts, b->round);
 		if (path == PATH_ENCRYPT) {
 			bench_round_fill(b->pkts, b->round, &b->encrypt_in, src->eth_port);
 		} else {
 			bench_round_fill(b->pkts, b->round, &b->decrypt_in, src->eth_port);
 			bench_round_seal(&b->base, &b->peer, b->pkts, b->round, size, b->ops);
 		}
-		processing += bench_round_process(b->w, src, b->pkts, b->round);
-		packets += b->round;
-	} while (processing + alloc < segment_ns);
-	if (segment_check(b, path, &before, out_before, out_port, packets) != 0)
+		processing = bench_round_process(b->w, src, b->pkts, b->round);
+		bench_tally_add(&tally, mark, alloc, processing, b->round);
+	} while (!bench_tally_done(&tally, segment_ns));
+	if (segment_check(b, path, &before, out_before, out_port, tally.all_packets) != 0)
 		return -1;
-	*ns = (double)(processing + alloc) / (double)packets;
-	*alloc_ns = (double)alloc / (double)packets;
+	*ns = bench_tally_ns(&tally, alloc_ns);
 	return 0;
 }
 
@@ -236,11 +238,12 @@ segment_aead(struct bench *b, bool seal, uint32_t size, uint64_t segment_ns, dou
 {
 	struct wg_transport_ctx *ctx = &b->w->crypto;
 	uint32_t padded = (uint32_t)wg_transport_padded_len(size, b->base.mtu);
-	uint64_t timed = 0, packets = 0;
+	struct bench_tally tally = {0};
+	double ignored;
 
 	do {
+		uint64_t mark = bench_tally_mark(), t0, timed;
 		unsigned ok = 0;
-		uint64_t t0;
 
 		bench_round_alloc(b->dp, b->pkts, b->round);
 		bench_round_fill(b->pkts, b->round, seal ? &b->encrypt_in : &b->decrypt_in, 0);
@@ -263,15 +266,15 @@ segment_aead(struct bench *b, bool seal, uint32_t size, uint64_t segment_ns, dou
 				ok += wg_transport_open_burst(ctx, &b->ops[i],
 							      WG_TRANSPORT_BURST_MAX);
 		}
-		timed += bench_now_ns() - t0;
-		packets += b->round;
+		timed = bench_now_ns() - t0;
 		rte_pktmbuf_free_bulk(b->pkts, b->round);
+		bench_tally_add(&tally, mark, 0, timed, b->round);
 		if (ok != b->round) {
 			log_error("bench_dataplane: raw AEAD: %u of %u packets", ok, b->round);
 			return -1;
 		}
-	} while (timed < segment_ns);
-	*ns = (double)timed / (double)packets;
+	} while (!bench_tally_done(&tally, segment_ns));
+	*ns = bench_tally_ns(&tally, &ignored);
 	return 0;
 }
 
@@ -462,6 +465,7 @@ main(int argc, char **argv)
 	if (bench_dp_run(b->w->lcore, bench_lcore, b) != 0)
 		goto out;
 	print_figures(b, main_cpu, worker_cpu);
+	bench_dp_print_disturbed();
 	rc = 0;
 out:
 	bench_peer_release(b->dp, &b->peer);

@@ -324,6 +324,61 @@ bench_round_process(struct worker *w, const struct rx_source *src, struct rte_mb
 	return bench_now_ns() - t0;
 }
 
+/* ---- timing ---- */
+
+static uint64_t rounds_total, rounds_disturbed, segments_disturbed;
+
+uint64_t
+bench_tally_mark(void)
+{
+	return bench_preemptions();
+}
+
+void
+bench_tally_add(struct bench_tally *t, uint64_t mark, uint64_t alloc_ns, uint64_t ns,
+		uint32_t packets)
+{
+	rounds_total++;
+	t->all_ns += ns;
+	t->all_alloc_ns += alloc_ns;
+	t->all_packets += packets;
+	if (bench_preemptions() != mark) {
+		rounds_disturbed++;
+		return;
+	}
+	t->ns += ns;
+	t->alloc_ns += alloc_ns;
+	t->packets += packets;
+}
+
+bool
+bench_tally_done(const struct bench_tally *t, uint64_t segment_ns)
+{
+	if (t->packets > 0 && t->ns + t->alloc_ns >= segment_ns)
+		return true;
+	return t->all_packets > 0 && t->all_ns + t->all_alloc_ns >= 8 * segment_ns;
+}
+
+double
+bench_tally_ns(const struct bench_tally *t, double *alloc_ns)
+{
+	if (t->packets == 0) {
+		segments_disturbed++;
+		*alloc_ns = (double)t->all_alloc_ns / (double)t->all_packets;
+		return (double)(t->all_ns + t->all_alloc_ns) / (double)t->all_packets;
+	}
+	*alloc_ns = (double)t->alloc_ns / (double)t->packets;
+	return (double)(t->ns + t->alloc_ns) / (double)t->packets;
+}
+
+void
+bench_dp_print_disturbed(void)
+{
+	printf("rounds left out because the thread was preempted during them: %" PRIu64 " of %" PRIu64
+	       "; segments that had to include such rounds: %" PRIu64 "\n",
+	       rounds_disturbed, rounds_total, segments_disturbed);
+}
+
 const struct rx_source *
 bench_source_of(const struct worker *w, enum config_port_role role)
 {

@@ -120,6 +120,31 @@ uint64_t bench_round_process(struct worker *w, const struct rx_source *src,
 /* Flush every TX buffer of a worker. */
 void bench_tx_flush(struct worker *w);
 
+/*
+ * The time of a segment's rounds. The machine is shared: a round during which the benchmark
+ * thread was preempted (bench_preemptions changed) measured another process too, so it is left
+ * out of the figure (its packets still count for the checks); a segment lasts until its
+ * undisturbed rounds add up to the segment's time. Only when no round of a segment ran
+ * undisturbed (after 8 times the segment's time) does the segment use every round, and the count
+ * of such segments is printed (bench_dp_print_disturbed).
+ */
+struct bench_tally {
+	uint64_t ns, alloc_ns, packets;             /* undisturbed rounds */
+	uint64_t all_ns, all_alloc_ns, all_packets; /* every round */
+};
+
+/* Before a round: the mark bench_tally_add compares with. */
+uint64_t bench_tally_mark(void);
+void bench_tally_add(struct bench_tally *t, uint64_t mark, uint64_t alloc_ns, uint64_t ns,
+		     uint32_t packets);
+/* Has the segment run long enough (segment_ns of undisturbed rounds, at least one round)? */
+bool bench_tally_done(const struct bench_tally *t, uint64_t segment_ns);
+/* ns per packet (all of it, and the allocation part) of a finished segment. */
+double bench_tally_ns(const struct bench_tally *t, double *alloc_ns);
+/* A line saying how many rounds were left out as disturbed, and how many segments had to use
+ * disturbed rounds. */
+void bench_dp_print_disturbed(void);
+
 /* The worker's RX source of a role's port (not its TAP). */
 const struct rx_source *bench_source_of(const struct worker *w, enum config_port_role role);
 /* Packets sent out of an ethdev so far. */

@@ -33,7 +33,8 @@
  * As in bench_dataplane: the mbuf allocation an RX refill would do is timed apart and added
  * (column alloc); net_null frees what is sent inside the timed region; sizes are inner IP packet
  * bytes (the packet the peer sent or receives through the tunnel) and Gbit/s counts those bytes;
- * each figure is the median of BENCH_REPS segments, outbound and return interleaved. Every
+ * each figure is the median of BENCH_REPS segments, outbound and return interleaved, rounds
+ * during which the thread lost its CPU to another process left out (struct bench_tally). Every
  * segment checks the counters: each packet decrypted or encrypted, translated by NAT (and, for
  * setup, a session created for it), sent out of the right port, no drop anywhere; else the
  * program fails. Timing never makes it fail.
@@ -360,7 +361,7 @@ round_process_handoff(struct worker *arrive, struct worker *owner, const struct 
 	return bench_now_ns() - t0;
 }
 
-/* Rounds on a path until segment_ns has passed (at least one round), or, for setup, exactly
+/* Rounds on a path until segment_ns has passed (bench_tally_done), or, for setup, exactly
  * SETUP_FLOWS new flows on a fresh table: ns per packet, processing + allocation. */
 static int
 segment(struct bench *b, enum path path, uint32_t size, uint64_t segment_ns, struct figure *fig)
@@ -369,7 +370,7 @@ segment(struct bench *b, enum path path, uint32_t size, uint64_t segment_ns, str
 	struct worker *arrive = path == PATH_RETURN_HANDOFF ? b->other : b->w;
 	const struct rx_source *src =
 		bench_source_of(arrive, outbound ? CONFIG_PORT_PUBLIC : CONFIG_PORT_EGRESS);
-	uint64_t processing = 0, alloc = 0, packets = 0;
+	struct bench_tally tally = {0};
 	struct snapshot before;
 
 	if (path == PATH_SETUP) {
@@ -384,18 +385,20 @@ segment(struct bench *b, enum path path, uint32_t size, uint64_t segment_ns, str
 	}
 	snapshot_take(b, &before);
 	do {
-		alloc += bench_round_alloc(b->dp, b->pkts, b->round);
+		uint64_t mark = bench_tally_mark(), alloc, processing;
+
+		alloc = bench_round_alloc(b->dp, b->pkts, b->round);
 		round_prepare(b, arrive, outbound, size);
 		if (path == PATH_RETURN_HANDOFF)
-			processing += round_process_handoff(arrive, b->w, src, b->pkts, b->round);
+			processing = round_process_handoff(arrive, b->w, src, b->pkts, b->round);
 		else
-			processing += bench_round_process(arrive, src, b->pkts, b->round);
-		packets += b->round;
-	} while (path == PATH_SETUP ? packets < SETUP_FLOWS : processing + alloc < segment_ns);
-	if (segment_check(b, path, &before, packets) != 0)
+			processing = bench_round_process(arrive, src, b->pkts, b->round);
+		bench_tally_add(&tally, mark, alloc, processing, b->round);
+	} while (path == PATH_SETUP ? tally.all_packets < SETUP_FLOWS
+				    : !bench_tally_done(&tally, segment_ns));
+	if (segment_check(b, path, &before, tally.all_packets) != 0)
 		return -1;
-	fig->ns = (double)(processing + alloc) / (double)packets;
-	fig->alloc_ns = (double)alloc / (double)packets;
+	fig->ns = bench_tally_ns(&tally, &fig->alloc_ns);
 	return 0;
 }
 
@@ -720,6 +723,7 @@ main(int argc, char **argv)
 			goto out;
 		print_handoff_figures(b);
 	}
+	bench_dp_print_disturbed();
 	rc = 0;
 out:
 	bench_peer_release(b->dp, &b->peer);

@@ -31,6 +31,9 @@ int bench_main_core(int worker_cpu);
 int bench_pin(int cpu);
 /* Monotonic nanoseconds. */
 uint64_t bench_now_ns(void);
+/* Involuntary context switches of the calling thread so far: when this changes during a timed
+ * stretch, another process had the CPU for part of it. */
+uint64_t bench_preemptions(void);
 /* Median of n values (sorts v). */
 double bench_median(double *v, size_t n);
 /* Parse a positive decimal number of seconds ("0.5", "3"); -1 when it is not one. */
