@@ -24,6 +24,7 @@ struct wg_node_peer {
 	bool has_config_endpoint; /* the endpoint the config names: a reload only moves a peer
 				     when this changes, never undoes roaming otherwise */
 	struct netendpoint config_endpoint;
+	uint64_t roamed_ns; /* when the packet that last moved the endpoint was received */
 	uint64_t seen_rx_ns;
 	uint64_t seen_rx_data_ns;
 	uint64_t seen_tx_data_ns;
@@ -393,7 +394,12 @@ wg_node_notice(struct wg_node *wn, struct rte_mbuf *m)
 			wg_device_initiate(wn->dev, np->dev);
 			break;
 		case DP_NOTICE_ROAM:
-			wg_peer_set_endpoint(np->dev, &meta->src);
+			/* two workers may report the old and the new address in either order:
+			 * the packet received last wins */
+			if (meta->time_ns >= np->roamed_ns) {
+				np->roamed_ns = meta->time_ns;
+				wg_peer_set_endpoint(np->dev, &meta->src);
+			}
 			break;
 		}
 		peer_sync(np);

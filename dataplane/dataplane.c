@@ -130,8 +130,8 @@ exit_setup(struct dataplane *dp, const struct config *config)
 	nc->timeouts = (struct nat_timeouts){ce->timeout_tcp_established, ce->timeout_tcp_transitory,
 					     ce->timeout_udp, ce->timeout_icmp};
 	nc->sessions = ce->sessions;
-	/* a peer's outbound flows all meet one worker: give that worker the whole share */
-	nc->sessions_per_peer = ce->sessions_per_peer * dp->worker_count;
+	/* flows are spread over the workers by their hash: each holds its share of a peer's */
+	nc->sessions_per_peer = ce->sessions_per_peer;
 	dp->reserved_port = config->node.listen_port;
 	nc->reserved_ports = &dp->reserved_port;
 	nc->reserved_port_count = 1;

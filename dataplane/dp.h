@@ -119,6 +119,9 @@ enum dp_msg_kind {
 	DP_DOWN_L2,           /* complete frame to send out port_role */
 	DP_DOWN_PLAINTEXT,    /* IP packet to encrypt for peer_id and send */
 	DP_DOWN_WG_RECEIVED,  /* WireGuard message that arrived by relay, to process as received */
+	/* between workers: a packet for the NAT instance that owns its flow (exit.c) */
+	DP_NAT_OUTBOUND,      /* from peer_id, to masquerade and send out of the exit port */
+	DP_NAT_INBOUND,       /* return traffic for the exit address */
 };
 
 /* What a worker tells the control plane about a peer (DP_UP_NOTICE). */

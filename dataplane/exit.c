@@ -216,6 +216,147 @@ exit_source(const struct dataplane *dp, int family)
 
 /* ---- outbound ---- */
 
+/* The two ports (or the echo identifier and 0) of a transport header, network order. */
+static void
+l4_ports(const uint8_t *l4, uint32_t avail, uint8_t proto, uint16_t *a, uint16_t *b)
+{
+	*a = *b = 0;
+	if ((proto == IPPROTO_TCP || proto == IPPROTO_UDP) && avail >= 4) {
+		memcpy(a, l4, 2);
+		memcpy(b, l4 + 2, 2);
+	} else if ((proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) && avail >= 6) {
+		memcpy(a, l4 + 4, 2); /* echo identifier */
+	}
+}
+
+static uint32_t
+mix(uint32_t h, uint32_t v)
+{
+	h ^= v;
+	h *= 0x9e3779b1u;
+	return h ^ (h >> 15);
+}
+
+/*
+ * The worker whose NAT instance owns an outbound flow: a hash of its inner 5-tuple, the same
+ * on every worker. A peer's packets normally reach one worker (RSS on the outer UDP flow), but
+ * not always (a roaming peer changes queues; af_packet rolls over to another socket under
+ * load), and a flow must always meet its own session: a second session elsewhere would give it
+ * a second external port. ICMP errors about a flow hash as the flow they quote, reversed.
+ */
+static unsigned int
+outbound_owner(const uint8_t *ip, uint32_t len, unsigned int workers)
+{
+	const uint8_t *l4, *src, *dst;
+	unsigned int alen;
+	uint16_t sport, dport;
+	uint8_t proto;
+	uint32_t h = 0;
+
+	if (workers == 1)
+		return 0;
+	if ((ip[0] >> 4) == 4) {
+		const struct rte_ipv4_hdr *h4 = (const struct rte_ipv4_hdr *)ip;
+
+		proto = h4->next_proto_id;
+		l4 = ip + rte_ipv4_hdr_len(h4);
+		src = (const uint8_t *)&h4->src_addr;
+		dst = (const uint8_t *)&h4->dst_addr;
+		alen = 4;
+	} else {
+		const struct rte_ipv6_hdr *h6 = (const struct rte_ipv6_hdr *)ip;
+
+		proto = h6->proto;
+		l4 = ip + sizeof(*h6);
+		src = h6->src_addr;
+		dst = h6->dst_addr;
+		alen = 16;
+	}
+	if (l4 > ip + len)
+		return 0;
+	/* an ICMP error: the quoted packet went remote -> inner; hash its reverse */
+	if ((proto == IPPROTO_ICMP && l4 + 8 + 20 <= ip + len && (l4[0] == 3 || l4[0] == 11 ||
+								   l4[0] == 12)) ||
+	    (proto == IPPROTO_ICMPV6 && l4 + 8 + 40 <= ip + len && l4[0] < 128)) {
+		const uint8_t *q = l4 + 8;
+		uint32_t qlen = (uint32_t)(ip + len - q);
+		const uint8_t *qsrc, *qdst, *ql4;
+
+		if ((q[0] >> 4) == 4) {
+			proto = q[9];
+			qsrc = q + 12;
+			qdst = q + 16;
+			ql4 = q + (q[0] & 0x0f) * 4;
+		} else {
+			proto = q[6];
+			qsrc = q + 8;
+			qdst = q + 24;
+			ql4 = q + 40;
+		}
+		if (ql4 > q + qlen)
+			return 0;
+		l4_ports(ql4, (uint32_t)(q + qlen - ql4), proto, &dport, &sport);
+		if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6)
+			sport = dport, dport = 0;
+		src = qdst;
+		dst = qsrc;
+		if (proto == IPPROTO_ICMPV6)
+			proto = IPPROTO_ICMP;
+	} else {
+		l4_ports(l4, (uint32_t)(ip + len - l4), proto, &sport, &dport);
+		if (proto == IPPROTO_ICMPV6)
+			proto = IPPROTO_ICMP;
+	}
+	for (unsigned int i = 0; i < alen; i += 4) {
+		uint32_t a, b;
+
+		memcpy(&a, src + i, 4);
+		memcpy(&b, dst + i, 4);
+		h = mix(mix(h, a), b);
+	}
+	h = mix(h, (uint32_t)sport << 16 | dport);
+	h = mix(h, proto);
+	return h % workers;
+}
+
+static void
+to_exit_port(struct worker *w, struct rte_mbuf *m, void *arg);
+
+/* The owner's half of outbound: masquerade, fragment if the exit link needs it, send. */
+static void
+outbound_owned(struct worker *w, uint32_t peer_id, struct rte_mbuf *m)
+{
+	struct dataplane *dp = w->dp;
+	uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *);
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	int family = family_of(ip);
+
+	if (masqueraded(dp, family)) {
+		enum nat_result r = nat_outbound(w->nat, family, ip, len, peer_id, w->now_ns);
+
+		if (r != NAT_OK) {
+			/* counted by the NAT instance, per reason */
+			rte_pktmbuf_free(m);
+			return;
+		}
+	}
+	if (len > dp->exit_mtu)
+		frag_ipv4_split(w, m, dp->exit_mtu, to_exit_port, NULL);
+	else
+		to_exit_port(w, m, NULL);
+}
+
+/* Hand a packet to the worker whose NAT instance owns its flow. */
+static void
+hand_over(struct worker *w, unsigned int owner, struct rte_mbuf *m, enum dp_msg_kind kind,
+	  uint32_t peer_id)
+{
+	dp_meta(m)->kind = (uint8_t)kind;
+	dp_meta(m)->peer_id = peer_id;
+	if (rte_ring_enqueue(w->dp->workers[owner]->nat_ring, m) != 0)
+		worker_drop(w, m, DROP_control_queue_full);
+}
+
 static void
 to_exit_port(struct worker *w, struct rte_mbuf *m, void *arg)
 {
@@ -230,7 +371,6 @@ exit_outbound(struct worker *w, struct dp_peer *peer, struct rte_mbuf *m)
 	uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *);
 	int family = family_of(ip);
 	uint32_t len = rte_pktmbuf_pkt_len(m);
-	bool too_big;
 
 	if (!dp->exit_enabled) {
 		worker_drop(w, m, DROP_no_route);
@@ -247,8 +387,7 @@ exit_outbound(struct worker *w, struct dp_peer *peer, struct rte_mbuf *m)
 	}
 	if (dp->mss_clamp)
 		mss_clamp(ip, len, dp->tunnel_mtu);
-	too_big = len > dp->exit_mtu;
-	if (too_big && dont_fragment(ip)) {
+	if (len > dp->exit_mtu && dont_fragment(ip)) {
 		struct rte_mbuf *err = icmp_error_build(w, ip, len, ICMP_ERROR_TOO_BIG, dp->exit_mtu,
 							tunnel_source(dp, family));
 
@@ -257,19 +396,15 @@ exit_outbound(struct worker *w, struct dp_peer *peer, struct rte_mbuf *m)
 		worker_drop(w, m, DROP_too_big);
 		return;
 	}
-	if (masqueraded(dp, family)) {
-		enum nat_result r = nat_outbound(w->nat, family, ip, len, peer->id, w->now_ns);
+	if (w->nat != NULL && masqueraded(dp, family)) {
+		unsigned int owner = outbound_owner(ip, len, dp->worker_count);
 
-		if (r != NAT_OK) {
-			/* counted by the NAT instance, per reason */
-			rte_pktmbuf_free(m);
+		if (owner != w->index) {
+			hand_over(w, owner, m, DP_NAT_OUTBOUND, peer->id);
 			return;
 		}
 	}
-	if (too_big)
-		frag_ipv4_split(w, m, dp->exit_mtu, to_exit_port, NULL);
-	else
-		to_exit_port(w, m, NULL);
+	outbound_owned(w, peer->id, m);
 }
 
 /* ---- inbound ---- */
@@ -393,8 +528,7 @@ exit_inbound(struct worker *w, const struct dp_port *port, struct rte_mbuf *m)
 	}
 	owner = nat_owner_of_packet(w->nat, family, ip, rte_pktmbuf_pkt_len(m));
 	if (owner != w->index && owner < dp->worker_count) {
-		if (rte_ring_enqueue(dp->workers[owner]->nat_ring, m) != 0)
-			worker_drop(w, m, DROP_control_queue_full);
+		hand_over(w, owner, m, DP_NAT_INBOUND, 0);
 		return true;
 	}
 	inbound_owned(w, m);
@@ -424,8 +558,12 @@ exit_poll(struct worker *w)
 	if (w->nat == NULL)
 		return 0;
 	n = rte_ring_dequeue_burst(w->nat_ring, (void **)pkts, w->dp->burst, NULL);
-	for (unsigned int i = 0; i < n; i++)
-		inbound_owned(w, pkts[i]);
+	for (unsigned int i = 0; i < n; i++) {
+		if (dp_meta(pkts[i])->kind == DP_NAT_OUTBOUND)
+			outbound_owned(w, dp_meta(pkts[i])->peer_id, pkts[i]);
+		else
+			inbound_owned(w, pkts[i]);
+	}
 	nat_expire(w->nat, w->now_ns, NAT_EXPIRE_BUDGET);
 	frag_tick(w);
 	return n;

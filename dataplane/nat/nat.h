@@ -10,12 +10,12 @@
  *
  * Concurrency: partitioned, not shared. Each worker owns one instance (its own session table)
  * and allocates external ports only from its own slice of the configured range: worker i of W
- * owns the ports p in [port_min, port_max] with (p - port_min) % W == i. A peer's outbound
- * packets always reach the same worker (they arrive inside that peer's WireGuard flow, which
- * RSS keeps on one queue), so a session is created where its outbound packets are. A return
- * packet may arrive on any worker: that worker asks nat_owner_of_packet() (the destination port
- * or ICMP identifier, or the one quoted in an ICMP error, says which slice) and hands the packet
- * to the owner over a ring. Only the owner ever reads or writes a session: no lock and no
+ * owns the ports p in [port_min, port_max] with (p - port_min) % W == i. The data plane sends
+ * every outbound packet to the worker that a hash of its inner flow names (dataplane/exit.c), so
+ * a flow always meets its own session even when its peer's packets change queues (roaming,
+ * af_packet rollover). A return packet may arrive on any worker: that worker asks
+ * nat_owner_of_packet() (the destination port or ICMP identifier, or the one quoted in an ICMP
+ * error, says which slice) and hands the packet to the owner over a ring. Only the owner ever reads or writes a session: no lock and no
  * atomic read-modify-write on the per-packet path. Statistics are single-writer counters that
  * other threads may read (nat_stats_read). Everything else is for the owning thread only.
  *
@@ -62,8 +62,8 @@
  * Capacity is fixed at creation, in one allocation from a caller-supplied allocator (the data
  * plane passes rte_zmalloc_socket): no allocation afterwards. A full table drops the new flow
  * (NAT_DROP_TABLE_FULL) and leaves existing sessions alone. Each session records an opaque peer
- * id; an instance holds at most ceil(sessions_per_peer / W) sessions of one peer. Note that a
- * peer's outbound traffic reaches one worker, so one peer gets that per-worker share in total.
+ * id; an instance holds at most ceil(sessions_per_peer / W) sessions of one peer (a peer's flows
+ * are spread over the instances by their hash).
  *
  * The session tables are open-addressing hash tables with linear probing and backward-shift
  * deletion (no tombstones, so probe lengths do not grow with churn), at most half full, hashed

@@ -10,6 +10,9 @@ LAB_NAMESPACES=()
 LAB_PIDS=()
 LAB_TMP=$(mktemp -d /tmp/exitgate-lab.XXXXXX)
 chmod 700 "$LAB_TMP"
+# a signal ends the lab through its EXIT trap (lab_cleanup), like a normal exit
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 lab_require_root() {
 	if [ "$(id -u)" -ne 0 ]; then
@@ -59,7 +62,11 @@ lab_expect_eq() { # lab_expect_eq "what" expected actual
 	fi
 }
 
-lab_netns() { # lab_netns name: create and remember
+lab_netns() { # lab_netns name: create and remember (a stale one of a killed run goes first)
+	if ip netns pids "$1" >/dev/null 2>&1; then
+		ip netns pids "$1" | xargs -r kill -KILL 2>/dev/null
+		ip netns del "$1"
+	fi
 	ip netns add "$1"
 	LAB_NAMESPACES+=("$1")
 	ip -n "$1" link set lo up

@@ -56,10 +56,14 @@ table ip6 nat {
 }
 table inet watch {
 	counter wg_leak { }
+	counter inner_v6 { }
 	chain watch_forward { type filter hook forward priority 0;
-		udp dport 41641 counter name wg_leak; udp sport 41641 counter name wg_leak; }
+		udp dport 41641 counter name wg_leak; udp sport 41641 counter name wg_leak;
+		ip6 saddr fd66::/64 counter name inner_v6; }
 }
 NFT
+# routed IPv6 (EXITGATE_LAB_IPV6=routed): the clients' prefix is routed to the node
+ip -n egx-gw -6 route add fd66::/64 via fd02::10
 
 # ---- servers on the internet ----
 lab_bg egx-i iperf.log iperf3 -s
@@ -70,6 +74,13 @@ lab_bg egx-i big.log python3 "$here/udp_big_reply.py" 2.0.0.10 7001 1472
 lab_bg egx-i sink.log socat -u UDP-RECV:7002 /dev/null
 
 # ---- the node ----
+# EXITGATE_LAB_WORKERS=2 runs two workers (on the second CPU, beside the main lcore's): af_packet
+# fans flows out over two queues, and return traffic crosses to the worker owning its port.
+workers=${EXITGATE_LAB_WORKERS:-1}
+# EXITGATE_LAB_IPV6=routed forwards IPv6 unchanged instead of masquerading it (NAT66)
+ipv6_mode=${EXITGATE_LAB_IPV6:-masquerade}
+lcores="0@0"
+for i in $(seq 1 "$workers"); do lcores="$lcores,$i@$((i % $(nproc)))"; done
 umask 077
 wg genkey >node.key
 wg pubkey <node.key >node.pub
@@ -79,7 +90,7 @@ wg genkey >second.key
 wg pubkey <second.key >second.pub
 cat >node.yaml <<YAML
 node: {private_key_file: $LAB_TMP/node.key, listen_port: 41641, interface: egx0}
-dataplane: {workers: 1, idle: adaptive, eal: ["--no-huge", "-m", "256", "--no-shconf"]}
+dataplane: {workers: $workers, idle: adaptive, lcores: "$lcores", eal: ["--no-huge", "-m", "256", "--no-shconf"]}
 ports:
   public:
     device: "net_af_packet0,iface=vpub"
@@ -90,7 +101,7 @@ ports:
     addresses: [10.0.2.10/24, "fd02::10/64"]
     gateway: 10.0.2.1
     gateway6: "fd02::1"
-exit: {enabled: true, masquerade: true, ipv6: masquerade, sessions: 1024, sessions_per_peer: 768}
+exit: {enabled: true, masquerade: true, ipv6: $ipv6_mode, sessions: 1024, sessions_per_peer: 768}
 peers:
   - {name: client, public_key: "$(cat client.pub)", allowed_ips: [10.66.0.2/32, "fd66::2/128"]}
   - {name: second, public_key: "$(cat second.pub)", allowed_ips: [10.66.0.3/32]}
@@ -137,6 +148,14 @@ mbps=$(inc iperf3 -c 2.0.0.10 -t 3 -R -J 2>/dev/null | python3 -c 'import json,s
 print(int(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6))' 2>/dev/null || echo 0)
 lab_check "iperf3 TCP from the internet: $mbps Mbit/s >= 20" test "$mbps" -ge 20
 
+inner_v6=$(ip netns exec egx-gw nft list counter inet watch inner_v6 | awk '/packets/ {print $2}')
+if [ "$ipv6_mode" = routed ]; then
+	lab_check "routed IPv6: the clients' own addresses reach the gateway ($inner_v6 packets)" \
+		test "$inner_v6" -gt 0
+else
+	lab_expect_eq "masqueraded IPv6: no client address reaches the gateway" 0 "$inner_v6"
+fi
+
 # ---- split routing: WireGuard stays on the public port ----
 lab_expect_eq "the client's endpoint is the public address" "10.0.1.10:41641" \
 	"$(inc wg show egxc0 endpoints | awk '{print $2}')"
@@ -177,6 +196,18 @@ inc ping -c 3 -W 1 -I 10.66.0.99 2.0.0.10 >/dev/null 2>&1
 spoof1=$(drop wg_allowed_ips_source)
 lab_expect_eq "spoofed inner sources dropped and counted" 3 $((spoof1 - spoof0))
 
+# ---- IPv6-only underlay, IPv4 and IPv6 inside ----
+# both clients move their tunnels to the node's IPv6 address, and lose their IPv4 underlay (so
+# nothing can move them back)
+inc wg set egxc0 peer "$(cat node.pub)" endpoint "[fd01::10]:41641"
+inc wg set egxc1 peer "$(cat node.pub)" endpoint "[fd01::10]:41641"
+ip -n egx-c addr del 10.0.1.2/24 dev vcli
+lab_check "IPv4 inside WireGuard over IPv6" lab_wait_for 20 inc ping -c 1 -W 1 2.0.0.10
+lab_check "IPv6 inside WireGuard over IPv6" inc ping -6 -c 2 -W 2 2001:db8:f::10
+lab_expect_eq "the node sees the client's IPv6 endpoint" "[fd01::2]:51820" \
+	"$(wg show egx0 endpoints | awk -v k="$(cat client.pub)" '$1 == k {print $2}')"
+
+# (last: the full table stays full until its UDP sessions time out)
 # ---- a full session table keeps existing flows ----
 # 1024 sessions, 768 per peer: the first peer fills its share, the second the rest
 inc ping -i 0.2 -c 30 2.0.0.10 >longping.txt 2>&1 &
@@ -189,18 +220,17 @@ nat() { ctl stats --json | python3 -c "import json,sys
 print(sum(w['nat']['outbound']['$1'] for w in json.load(sys.stdin)['workers']))"; }
 limited=$(nat nat_peer_limit)
 full=$(nat nat_table_full)
-lab_check "the first peer hit its share ($limited new flows refused)" test "$limited" -gt 0
-lab_check "the second filled the table ($full new flows refused)" test "$full" -gt 0
+sessions=$(ctl stats --json | python3 -c "import json,sys
+print(sum(sum(w['nat']['sessions'].values()) for w in json.load(sys.stdin)['workers']))")
+lab_check "new flows were refused ($limited at a peer's share, $full at a full table)" \
+	test $((limited + full)) -gt 0
+lab_check "the table never held more than its 1024 sessions ($sessions)" test "$sessions" -le 1024
+if [ "$workers" -eq 1 ]; then
+	lab_check "one worker: the first peer met its share of 768" test "$limited" -gt 0
+	lab_check "one worker: the second peer met the full table" test "$full" -gt 0
+fi
 received=$(awk '/received/ {print $4}' longping.txt)
 lab_check "an existing flow kept working meanwhile ($received of 30 replies)" test "${received:-0}" -ge 27
-
-# ---- IPv6-only underlay, IPv4 and IPv6 inside ----
-inc wg set egxc0 peer "$(cat node.pub)" endpoint "[fd01::10]:41641"
-ip -n egx-c addr del 10.0.1.2/24 dev vcli
-lab_check "IPv4 inside WireGuard over IPv6" lab_wait_for 20 inc ping -c 1 -W 1 2.0.0.10
-lab_check "IPv6 inside WireGuard over IPv6" inc ping -6 -c 2 -W 2 2001:db8:f::10
-lab_expect_eq "the node sees the client's IPv6 endpoint" "[fd01::2]:51820" \
-	"$(wg show egx0 endpoints | awk -v k="$(cat client.pub)" '$1 == k {print $2}')"
 
 node_pid=${LAB_PIDS[6]} # servers 0-5, then exitgated
 kill -TERM "$node_pid"

@@ -491,7 +491,7 @@ test_example(void **state)
 	assert_int_equal(c->exit.ipv6, CONFIG_IPV6_MASQUERADE);
 	assert_true(c->exit.mss_clamp);
 	assert_int_equal(c->exit.port_min, 1024);
-	assert_int_equal(c->exit.port_max, 65535);
+	assert_int_equal(c->exit.port_max, 32767);
 	assert_int_equal(c->exit.sessions, 262144);
 	assert_int_equal(c->exit.sessions_per_peer, 16384);
 	assert_int_equal(c->exit.timeout_tcp_established, 7200);
@@ -603,7 +603,7 @@ test_defaults(void **state)
 	assert_int_equal(c->exit.ipv6, CONFIG_IPV6_MASQUERADE);
 	assert_true(c->exit.mss_clamp);
 	assert_int_equal(c->exit.port_min, 1024);
-	assert_int_equal(c->exit.port_max, 65535);
+	assert_int_equal(c->exit.port_max, 32767);
 	assert_int_equal(c->exit.sessions, 262144);
 	assert_int_equal(c->exit.sessions_per_peer, 16384);
 	assert_int_equal(c->exit.timeout_tcp_established, 7200);
