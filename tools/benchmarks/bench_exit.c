@@ -23,12 +23,16 @@
  *  - setup: outbound where every packet is a new flow, so each creates its session (limits,
  *    port search, both indexes); the table starts empty and is replaced (untimed) after
  *    SETUP_FLOWS new flows.
- * Optionally (--handoff, on by default) a second data plane with two workers: sessions made on
- * worker 0; return packets arriving on worker 0 (owned) and on worker 1 (which hands them to
- * worker 0 over its nat_ring, worker 0 then translates and encrypts them). Both workers' code runs
- * on the one benchmark core, one after the other per burst: the difference is the CPU the
- * handoff adds (owner lookup, ring enqueue and dequeue, the packet touched by two loops), not
- * the cost of moving cache lines between two cores.
+ * Then (unless --no-handoff) a second data plane with two workers, where a flow's session lives
+ * on the worker a hash of its inner 5-tuple names and return packets belong to the worker whose
+ * slice of the masquerade ports they are addressed to. Both workers' loops run on the one
+ * benchmark core, one after the other per burst (round_process_pair), so the figures are the
+ * CPU each packet costs the pair, handoffs included (owner lookup, ring enqueue and dequeue, a
+ * second loop touching the packet), not the cost of moving cache lines between two cores:
+ *  - outbound-2w: the peer's frames arrive on worker 0; the flows of worker 1 (about half)
+ *    cross to it over its nat_ring;
+ *  - return-owned: replies to worker 0's sessions arriving on worker 0;
+ *  - return-handoff: the same replies arriving on worker 1, which hands them to worker 0.
  *
  * As in bench_dataplane: the mbuf allocation an RX refill would do is timed apart and added
  * (column alloc); net_null frees what is sent inside the timed region; sizes are inner IP packet
@@ -91,13 +95,14 @@ enum path {
 	PATH_OUTBOUND,
 	PATH_RETURN,
 	PATH_SETUP,
-	PATH_RETURN_OWNED,   /* two workers, arriving on the owner */
-	PATH_RETURN_HANDOFF, /* two workers, arriving on the other one */
+	PATH_OUTBOUND_SPREAD, /* two workers: arriving on worker 0, flows on both */
+	PATH_RETURN_OWNED,    /* two workers: worker 0's sessions, arriving on worker 0 */
+	PATH_RETURN_HANDOFF,  /* two workers: worker 0's sessions, arriving on worker 1 */
 	PATH_COUNT
 };
 
 static const char *const path_names[PATH_COUNT] = {
-	"outbound", "return", "setup", "return-owned", "return-handoff",
+	"outbound", "return", "setup", "outbound-2w", "return-owned", "return-handoff",
 };
 
 struct figure {
@@ -107,26 +112,28 @@ struct figure {
 struct bench {
 	struct bench_dp base;
 	struct dataplane *dp;
-	struct worker *w;      /* the worker measured (two workers: the sessions' owner) */
-	struct worker *other;  /* two workers: the one return packets arrive on for the handoff */
+	struct worker *w;      /* the worker measured (two workers: worker 0) */
+	struct worker *other;  /* two workers: worker 1 */
 	double seconds;
 	uint32_t round;
-	uint32_t flows;        /* of the flow count being measured */
-	uint32_t cursor;       /* the flow of a round's first packet */
+	uint32_t flows;        /* flows in flow_table: the ones rounds cycle through */
+	uint32_t cursor;       /* the flow_table index of a round's first packet */
 	uint32_t flow_list[FLOW_COUNTS];
 	unsigned int flow_list_count;
-	bool handoff;
+	bool two_workers;
 	bool warming; /* sessions_make: outbound packets may create sessions */
 
 	struct bench_peer peer;
 	struct bench_frame outbound_in, return_in; /* a size's frames before the flow is written */
 	struct rte_mbuf *pkts[BENCH_DP_ROUND_MAX];
 	struct wg_transport_op ops[BENCH_DP_ROUND_MAX];
-	uint16_t ext_port[FLOWS_MAX]; /* each flow's external port, from the NAT's sessions */
+	uint32_t flow_table[FLOWS_MAX]; /* flow numbers */
+	uint16_t ext_port[FLOWS_MAX];   /* each flow's external port, from the NAT's sessions */
+	uint8_t owner[FLOWS_MAX];       /* the worker whose instance holds the flow's session */
 
 	struct figure figures[FLOW_COUNTS][BENCH_SIZE_COUNT][PATH_COUNT];
 	struct figure setup[BENCH_SIZE_COUNT];
-	struct figure handoff_figures[BENCH_SIZE_COUNT][PATH_COUNT];
+	struct figure pair_figures[BENCH_SIZE_COUNT][PATH_COUNT];
 };
 
 /* ---- flows ---- */
@@ -209,8 +216,8 @@ round_prepare(struct bench *b, struct worker *w, bool outbound, uint32_t size)
 	bench_round_fill(b->pkts, b->round, outbound ? &b->outbound_in : &b->return_in,
 			 bench_source_of(w, role)->eth_port);
 	for (uint32_t i = 0; i < b->round; i++) {
-		flow_write(b, rte_pktmbuf_mtod_offset(b->pkts[i], uint8_t *, offset), b->cursor,
-			   outbound);
+		flow_write(b, rte_pktmbuf_mtod_offset(b->pkts[i], uint8_t *, offset),
+			   b->flow_table[b->cursor], outbound);
 		b->cursor = (b->cursor + 1) % b->flows;
 	}
 	if (outbound)
@@ -270,8 +277,9 @@ config_build(int main_cpu, int worker_cpu, unsigned int workers, const char *pub
 
 /* ---- checks ---- */
 
+/* Sums over the data plane's workers and NAT instances, and the two ports' output. */
 struct snapshot {
-	struct worker_counters counters[2];
+	struct worker_counters counters;
 	struct nat_stats nat;
 	uint64_t public_out, egress_out;
 };
@@ -279,10 +287,22 @@ struct snapshot {
 static void
 snapshot_take(const struct bench *b, struct snapshot *s)
 {
-	s->counters[0] = b->w->counters;
-	if (b->other != NULL)
-		s->counters[1] = b->other->counters;
-	nat_stats_read(b->w->nat, &s->nat);
+	memset(s, 0, sizeof(*s));
+	for (unsigned int i = 0; i < b->dp->worker_count; i++) {
+		const struct worker *w = b->dp->workers[i];
+		struct nat_stats st;
+
+		for (int c = 0; c < WORKER_COUNTER_COUNT; c++)
+			s->counters.value[c] += w->counters.value[c];
+		for (int d = 0; d < DROP_REASON_COUNT; d++)
+			s->counters.drop[d] += w->counters.drop[d];
+		nat_stats_read(w->nat, &st);
+		for (int r = 0; r < NAT_RESULT_COUNT; r++) {
+			s->nat.outbound[r] += st.outbound[r];
+			s->nat.inbound[r] += st.inbound[r];
+		}
+		s->nat.sessions_created += st.sessions_created;
+	}
 	s->public_out = bench_port_opackets(b->dp->ports[CONFIG_PORT_PUBLIC].eth_port);
 	s->egress_out = bench_port_opackets(b->dp->ports[CONFIG_PORT_EGRESS].eth_port);
 }
@@ -292,16 +312,14 @@ static int
 segment_check(const struct bench *b, enum path path, const struct snapshot *before,
 	      uint64_t packets)
 {
-	bool outbound = path == PATH_OUTBOUND || path == PATH_SETUP;
+	bool outbound = path == PATH_OUTBOUND || path == PATH_SETUP || path == PATH_OUTBOUND_SPREAD;
+	enum worker_counter through = outbound ? WC_wg_rx_data : WC_wg_tx_data;
 	struct snapshot now;
 	uint64_t drops, wg, translated, out, created;
 
 	snapshot_take(b, &now);
-	drops = bench_drops_since("bench_exit", &before->counters[0], &now.counters[0]);
-	if (b->other != NULL)
-		drops += bench_drops_since("bench_exit", &before->counters[1], &now.counters[1]);
-	wg = now.counters[0].value[outbound ? WC_wg_rx_data : WC_wg_tx_data] -
-	     before->counters[0].value[outbound ? WC_wg_rx_data : WC_wg_tx_data];
+	drops = bench_drops_since("bench_exit", &before->counters, &now.counters);
+	wg = now.counters.value[through] - before->counters.value[through];
 	translated = outbound ? now.nat.outbound[NAT_OK] - before->nat.outbound[NAT_OK]
 			      : now.nat.inbound[NAT_OK] - before->nat.inbound[NAT_OK];
 	out = outbound ? now.egress_out - before->egress_out : now.public_out - before->public_out;
@@ -330,15 +348,15 @@ segment_check(const struct bench *b, enum path path, const struct snapshot *befo
 /* ---- measurement ---- */
 
 /*
- * Two workers, one core: a round's return packets arrive on `arrive`, which hands each to the
- * sessions' owner over the owner's nat_ring; the owner takes them in its own loop (exit_poll)
- * and encrypts them. Both loops run per burst, as two cores would run them, on this one.
+ * Two workers, one core: a round arrives on `arrive`, which runs its loop body per burst; then
+ * `partner` runs its own (exit_poll takes what was handed to it over its nat_ring, translates
+ * and sends it), as two cores would, on this one.
  */
 static __attribute__((noinline)) uint64_t
-round_process_handoff(struct worker *arrive, struct worker *owner, const struct rx_source *src,
-		      struct rte_mbuf **pkts, uint32_t n)
+round_process_pair(struct worker *arrive, struct worker *partner, const struct rx_source *src,
+		   struct rte_mbuf **pkts, uint32_t n)
 {
-	struct dataplane *dp = owner->dp;
+	struct dataplane *dp = arrive->dp;
 	uint16_t burst = (uint16_t)dp->burst;
 	uint64_t t0 = bench_now_ns();
 
@@ -351,14 +369,38 @@ round_process_handoff(struct worker *arrive, struct worker *owner, const struct 
 		exit_poll(arrive);
 		wg_data_flush(arrive);
 		rte_rcu_qsbr_quiescent(dp->rcu, arrive->index);
-		owner->now_ns = dp_now_ns();
-		exit_poll(owner);
-		wg_data_flush(owner);
-		rte_rcu_qsbr_quiescent(dp->rcu, owner->index);
+		partner->now_ns = dp_now_ns();
+		exit_poll(partner);
+		wg_data_flush(partner);
+		rte_rcu_qsbr_quiescent(dp->rcu, partner->index);
 	}
 	bench_tx_flush(arrive);
-	bench_tx_flush(owner);
+	bench_tx_flush(partner);
 	return bench_now_ns() - t0;
+}
+
+/* A fresh, empty NAT table on every worker. */
+static int
+tables_reset(struct bench *b)
+{
+	for (unsigned int i = 0; i < b->dp->worker_count; i++) {
+		exit_worker_fini(b->dp->workers[i]);
+		if (exit_worker_init(b->dp->workers[i]) != 0) {
+			log_error("bench_exit: a fresh NAT table: out of memory");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Cycle through flows 0 .. flows - 1. */
+static void
+flows_all(struct bench *b, uint32_t flows)
+{
+	for (uint32_t f = 0; f < flows; f++)
+		b->flow_table[f] = f;
+	b->flows = flows;
+	b->cursor = 0;
 }
 
 /* Rounds on a path until segment_ns has passed (bench_tally_done), or, for setup, exactly
@@ -366,8 +408,9 @@ round_process_handoff(struct worker *arrive, struct worker *owner, const struct 
 static int
 segment(struct bench *b, enum path path, uint32_t size, uint64_t segment_ns, struct figure *fig)
 {
-	bool outbound = path == PATH_OUTBOUND || path == PATH_SETUP;
+	bool outbound = path == PATH_OUTBOUND || path == PATH_SETUP || path == PATH_OUTBOUND_SPREAD;
 	struct worker *arrive = path == PATH_RETURN_HANDOFF ? b->other : b->w;
+	struct worker *partner = b->other == NULL ? NULL : arrive == b->w ? b->other : b->w;
 	const struct rx_source *src =
 		bench_source_of(arrive, outbound ? CONFIG_PORT_PUBLIC : CONFIG_PORT_EGRESS);
 	struct bench_tally tally = {0};
@@ -375,13 +418,9 @@ segment(struct bench *b, enum path path, uint32_t size, uint64_t segment_ns, str
 
 	if (path == PATH_SETUP) {
 		/* an empty table, and flows it has never seen */
-		exit_worker_fini(b->w);
-		if (exit_worker_init(b->w) != 0) {
-			log_error("bench_exit: a fresh NAT table: out of memory");
+		if (tables_reset(b) != 0)
 			return -1;
-		}
-		b->flows = SETUP_FLOWS;
-		b->cursor = 0;
+		flows_all(b, SETUP_FLOWS);
 	}
 	snapshot_take(b, &before);
 	do {
@@ -389,8 +428,8 @@ segment(struct bench *b, enum path path, uint32_t size, uint64_t segment_ns, str
 
 		alloc = bench_round_alloc(b->dp, b->pkts, b->round);
 		round_prepare(b, arrive, outbound, size);
-		if (path == PATH_RETURN_HANDOFF)
-			processing = round_process_handoff(arrive, b->w, src, b->pkts, b->round);
+		if (partner != NULL)
+			processing = round_process_pair(arrive, partner, src, b->pkts, b->round);
 		else
 			processing = bench_round_process(arrive, src, b->pkts, b->round);
 		bench_tally_add(&tally, mark, alloc, processing, b->round);
@@ -404,6 +443,7 @@ segment(struct bench *b, enum path path, uint32_t size, uint64_t segment_ns, str
 
 struct walk {
 	struct bench *b;
+	unsigned int worker;
 	uint32_t found;
 };
 
@@ -415,43 +455,56 @@ session_visit(const struct nat_session_info *s, void *ctx)
 
 	if (flow < walk->b->flows) {
 		walk->b->ext_port[flow] = s->external.port;
+		walk->b->owner[flow] = (uint8_t)walk->worker;
 		walk->found++;
 	}
 	return true;
 }
 
-/* A fresh table holding a session for every flow (one untimed outbound pass at 64 bytes), and
- * each flow's external port read back from the sessions. */
+/* Fresh tables holding a session for every flow (untimed outbound passes at 64 bytes), and
+ * each flow's external port and owner read back from the sessions. */
 static int
 sessions_make(struct bench *b, uint32_t flows)
 {
 	struct figure ignored;
-	struct walk walk = {b, 0};
+	struct walk walk = {b, 0, 0};
+	uint32_t sessions;
 
-	exit_worker_fini(b->w);
-	if (exit_worker_init(b->w) != 0) {
-		log_error("bench_exit: a fresh NAT table: out of memory");
-		return -1;
-	}
-	if (bench_peer_keypair_fresh(b->dp, &b->peer) != 0)
+	if (tables_reset(b) != 0 || bench_peer_keypair_fresh(b->dp, &b->peer) != 0)
 		return -1;
 	frames_build(b, bench_sizes[0]);
-	b->flows = flows;
-	b->cursor = 0;
+	flows_all(b, flows);
 	b->warming = true;
-	while (nat_session_count(b->w->nat) < flows) {
+	do {
 		if (segment(b, PATH_OUTBOUND, bench_sizes[0], 0, &ignored) != 0) {
 			b->warming = false;
 			return -1;
 		}
-	}
+		sessions = 0;
+		for (unsigned int i = 0; i < b->dp->worker_count; i++)
+			sessions += nat_session_count(b->dp->workers[i]->nat);
+	} while (sessions < flows);
 	b->warming = false;
-	nat_walk(b->w->nat, session_visit, &walk);
+	for (walk.worker = 0; walk.worker < b->dp->worker_count; walk.worker++)
+		nat_walk(b->dp->workers[walk.worker]->nat, session_visit, &walk);
 	if (walk.found != flows) {
 		log_error("bench_exit: %u sessions for %u flows", walk.found, flows);
 		return -1;
 	}
 	return 0;
+}
+
+/* Cycle through the flows whose sessions worker 0 holds (after sessions_make). */
+static void
+flows_of_worker0(struct bench *b)
+{
+	uint32_t n = 0;
+
+	for (uint32_t f = 0; f < b->flows; f++)
+		if (b->owner[f] == 0)
+			b->flow_table[n++] = f;
+	b->flows = n;
+	b->cursor = 0;
 }
 
 /* The paths of one size, interleaved segment by segment, their medians into figs. */
@@ -472,14 +525,8 @@ measure(struct bench *b, uint32_t size, const enum path *paths, unsigned int npa
 			return -1;
 	for (int rep = 0; rep < BENCH_REPS; rep++) {
 		for (unsigned int p = 0; p < npaths; p++) {
-			uint32_t flows = b->flows, cursor = b->cursor;
-
 			if (segment(b, paths[p], size, segment_ns, &fig) != 0)
 				return -1;
-			if (paths[p] == PATH_SETUP) {
-				b->flows = flows;
-				b->cursor = cursor;
-			}
 			ns[p][rep] = fig.ns;
 			alloc[p][rep] = fig.alloc_ns;
 		}
@@ -514,21 +561,30 @@ bench_lcore(void *arg)
 	return status;
 }
 
-/* Two workers: the sessions on worker 0, return traffic arriving on either. */
+/* Two workers: outbound flows spread over both, then worker 0's sessions' return traffic
+ * arriving on either worker. */
 static int
-bench_lcore_handoff(void *arg)
+bench_lcore_pair(void *arg)
 {
-	static const enum path paths[] = {PATH_RETURN_OWNED, PATH_RETURN_HANDOFF};
-	/* the largest flow count */
+	static const enum path spread[] = {PATH_OUTBOUND_SPREAD};
+	static const enum path back[] = {PATH_RETURN_OWNED, PATH_RETURN_HANDOFF};
 	struct bench *b = arg;
+	/* the largest flow count */
 	uint32_t flows = b->flow_list[b->flow_list_count - 1];
 	int status;
 
 	rte_rcu_qsbr_thread_online(b->dp->rcu, b->w->index);
 	rte_rcu_qsbr_thread_online(b->dp->rcu, b->other->index);
 	status = sessions_make(b, flows);
-	for (int s = 0; s < BENCH_SIZE_COUNT && status == 0; s++)
-		status = measure(b, bench_sizes[s], paths, RTE_DIM(paths), b->handoff_figures[s]);
+	for (int s = 0; s < BENCH_SIZE_COUNT && status == 0; s++) {
+		flows_all(b, flows);
+		status = measure(b, bench_sizes[s], spread, RTE_DIM(spread),
+				 &b->pair_figures[s][PATH_OUTBOUND_SPREAD]);
+		flows_of_worker0(b);
+		if (status == 0)
+			status = measure(b, bench_sizes[s], back, RTE_DIM(back),
+					 &b->pair_figures[s][PATH_RETURN_OWNED]);
+	}
 	bench_peer_release(b->dp, &b->peer);
 	rte_rcu_qsbr_thread_offline(b->dp->rcu, b->other->index);
 	rte_rcu_qsbr_thread_offline(b->dp->rcu, b->w->index);
@@ -580,16 +636,20 @@ print_figures(const struct bench *b, int main_cpu, int worker_cpu)
 }
 
 static void
-print_handoff_figures(const struct bench *b)
+print_pair_figures(const struct bench *b)
 {
-	printf("two workers, both on this core in turn: sessions of worker 0; return packets "
-	       "arriving on worker 0 (owned) or on worker 1 (handed to worker 0 over its "
-	       "nat_ring);\nthe difference is the handoff's CPU cost, not cross-core traffic\n");
+	uint32_t flows = b->flow_list[b->flow_list_count - 1];
+
+	printf("two workers, both loops on this core in turn (CPU per packet for the pair, not "
+	       "cross-core traffic):\noutbound-2w: the peer's frames arrive on worker 0, flows "
+	       "hashed over both workers (worker 1's cross over its nat_ring);\nreturn-owned / "
+	       "return-handoff: replies to worker 0's sessions (%u of the %u flows) arriving on "
+	       "worker 0 / on worker 1 (handed to worker 0)\n", b->flows, flows);
 	print_header();
 	for (int s = 0; s < BENCH_SIZE_COUNT; s++)
-		for (int p = PATH_RETURN_OWNED; p <= PATH_RETURN_HANDOFF; p++)
-			print_row(path_names[p], b->flow_list[b->flow_list_count - 1], b->round,
-				  bench_sizes[s], &b->handoff_figures[s][p - PATH_RETURN_OWNED]);
+		for (int p = PATH_OUTBOUND_SPREAD; p <= PATH_RETURN_HANDOFF; p++)
+			print_row(path_names[p], p == PATH_OUTBOUND_SPREAD ? flows : b->flows,
+				  b->round, bench_sizes[s], &b->pair_figures[s][p]);
 }
 
 static void
@@ -602,13 +662,13 @@ usage(FILE *out)
 		     "  --core N       CPU of the worker lcore (default: the highest one allowed)\n"
 		     "  --round P      packets per round, a multiple of 32 up to %d (default %d)\n"
 		     "  --flows F      only F flows, 1 to %d (default: %u and %u)\n"
-		     "  --no-handoff   skip the two-worker handoff figures\n",
+		     "  --no-handoff   skip the two-worker figures\n",
 		BENCH_DP_ROUND_MAX, ROUND_DEFAULT, FLOWS_MAX, flow_counts[0], flow_counts[1]);
 }
 
 /* The two-worker data plane, after the first one is gone. */
 static int
-handoff_run(struct bench *b, int main_cpu, int worker_cpu)
+pair_run(struct bench *b, int main_cpu, int worker_cpu)
 {
 	struct config *config = config_build(main_cpu, worker_cpu, 2, "net_null2", "net_null3");
 	int rc = -1;
@@ -623,7 +683,7 @@ handoff_run(struct bench *b, int main_cpu, int worker_cpu)
 	b->other = b->dp->workers[1];
 	if (peer_setup(b) != 0)
 		goto out;
-	rc = bench_dp_run(b->w->lcore, bench_lcore_handoff, b);
+	rc = bench_dp_run(b->w->lcore, bench_lcore_pair, b);
 out:
 	bench_peer_release(b->dp, &b->peer);
 	dataplane_destroy(b->dp);
@@ -654,7 +714,7 @@ main(int argc, char **argv)
 	log_set_program("bench_exit");
 	b->seconds = 1;
 	b->round = ROUND_DEFAULT;
-	b->handoff = true;
+	b->two_workers = true;
 	memcpy(b->flow_list, flow_counts, sizeof(flow_counts));
 	b->flow_list_count = FLOW_COUNTS;
 	while ((opt = getopt_long(argc, argv, "s:c:r:f:nh", options, NULL)) != -1) {
@@ -682,7 +742,7 @@ main(int argc, char **argv)
 			b->flow_list_count = 1;
 			break;
 		case 'n':
-			b->handoff = false;
+			b->two_workers = false;
 			break;
 		case 'h':
 			usage(stdout);
@@ -714,14 +774,14 @@ main(int argc, char **argv)
 	if (bench_dp_run(b->w->lcore, bench_lcore, b) != 0)
 		goto out;
 	print_figures(b, main_cpu, worker_cpu);
-	if (b->handoff) {
+	if (b->two_workers) {
 		/* the two-worker data plane takes the place of the first */
 		bench_peer_release(b->dp, &b->peer);
 		dataplane_destroy(b->base.dp);
 		b->base.dp = NULL;
-		if (handoff_run(b, main_cpu, worker_cpu) != 0)
+		if (pair_run(b, main_cpu, worker_cpu) != 0)
 			goto out;
-		print_handoff_figures(b);
+		print_pair_figures(b);
 	}
 	bench_dp_print_disturbed();
 	rc = 0;
