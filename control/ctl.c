@@ -10,6 +10,7 @@
 #include "ctl.h"
 #include "log.h"
 #include "neighbor.h"
+#include "relay.h"
 #include "wg_node.h"
 #include "worker.h"
 
@@ -18,14 +19,6 @@ static const char *const control_counter_names[] = {
 	CONTROL_COUNTERS(CONTROL_COUNTER_NAME)
 #undef CONTROL_COUNTER_NAME
 };
-
-size_t
-ctl_frame(const char *data, size_t len)
-{
-	const char *nl = memchr(data, '\n', len);
-
-	return nl == NULL ? 0 : (size_t)(nl - data) + 1;
-}
 
 /* The worker's NAT instance: sessions by protocol and every result, both directions. */
 static void
@@ -195,6 +188,7 @@ verb_stats(struct node *node, struct strbuf *out, bool json)
 	port_stats(node, out, json);
 	control_stats(node, out, json);
 	wg_node_stats(node->wg, out, json);
+	relay_stats(node->relay, out, json);
 	strbuf_puts(out, json ? "}\n" : "");
 }
 
@@ -245,6 +239,7 @@ verb_status(struct node *node, struct strbuf *out, bool json)
 	if (json)
 		strbuf_puts(out, "],");
 	wg_node_status(node->wg, out, json);
+	relay_status(node->relay, out, json);
 	strbuf_puts(out, json ? "}\n" : "");
 }
 
@@ -291,45 +286,38 @@ bool
 ctl_handle(void *arg, const char *request, size_t len, struct strbuf *out)
 {
 	struct node *node = arg;
-	char line[CTL_REQUEST_MAX], *verb, *save = NULL, *opt;
-	bool json = false;
+	struct ctl_request req;
+	char why[128];
 
-	if (len == 0 || len > sizeof(line) || memchr(request, '\0', len) != NULL) {
-		strbuf_puts(out, "ERR malformed request\n");
+	if (ctl_parse_request(request, len, &req, why, sizeof(why)) != 0) {
+		strbuf_printf(out, "ERR %s\n", why);
 		return false;
 	}
-	memcpy(line, request, len - 1);
-	line[len - 1] = '\0';
-	verb = strtok_r(line, " \t\r", &save);
-	while ((opt = strtok_r(NULL, " \t\r", &save)) != NULL) {
-		if (strcmp(opt, "--json") != 0) {
-			strbuf_printf(out, "ERR unknown option %.64s\n", opt);
-			return false;
-		}
-		json = true;
-	}
-	if (verb == NULL) {
-		strbuf_puts(out, "ERR empty request\n");
-	} else if (strcmp(verb, "status") == 0) {
+	switch (req.verb) {
+	case CTL_STATUS:
 		strbuf_puts(out, "OK\n");
-		verb_status(node, out, json);
-	} else if (strcmp(verb, "stats") == 0) {
+		verb_status(node, out, req.json);
+		break;
+	case CTL_STATS:
 		strbuf_puts(out, "OK\n");
-		verb_stats(node, out, json);
-	} else if (strcmp(verb, "neighbors") == 0) {
+		verb_stats(node, out, req.json);
+		break;
+	case CTL_NEIGHBORS:
 		strbuf_puts(out, "OK\n");
-		verb_neighbors(node, out, json);
-	} else if (strcmp(verb, "reload") == 0) {
-		struct strbuf why;
+		verb_neighbors(node, out, req.json);
+		break;
+	case CTL_RELOAD: {
+		struct strbuf reason;
 
-		strbuf_init(&why, 4096);
-		if (node_reload(node, &why) == 0)
+		strbuf_init(&reason, 4096);
+		if (node_reload(node, &reason) == 0)
 			strbuf_printf(out, "OK\nreloaded %s\n", node->config_path);
 		else
-			strbuf_printf(out, "ERR %s\n", why.data != NULL ? why.data : "reload failed");
-		strbuf_free(&why);
-	} else {
-		strbuf_printf(out, "ERR unknown verb %.64s (status, stats, neighbors, reload)\n", verb);
+			strbuf_printf(out, "ERR %s\n",
+				      reason.data != NULL ? reason.data : "reload failed");
+		strbuf_free(&reason);
+		break;
+	}
 	}
 	return false;
 }

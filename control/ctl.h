@@ -4,24 +4,23 @@
  * one line, "verb [--json]"; the reply is "OK\n" or "ERR <why>\n" followed by the body (human
  * text, or one JSON document with --json), and the connection closes.
  *
- *   status     node identity, ports, workers, peers with endpoint, path and last handshake
- *   stats      counters per worker (with every drop reason), per port, per peer, control plane
+ *   status     node identity, ports, workers, peers with endpoint, path and last handshake,
+ *              relay regions (state, latency, home)
+ *   stats      counters per worker (with every drop reason), per port, per peer, control plane,
+ *              relay regions (packets, bytes, connects, drops by reason)
  *   neighbors  the ARP/ND table
  *   reload     re-read the config file (like SIGHUP); ERR with the file:line:column if refused
  */
 #ifndef EXITGATE_CONTROL_CTL_H
 #define EXITGATE_CONTROL_CTL_H
 
+#include "ctl_request.h"
 #include "node.h"
-
-enum {
-	CTL_REQUEST_MAX = 4096,
-};
 
 int ctl_open(struct node *node);
 void ctl_close(struct node *node);
 
-size_t ctl_frame(const char *data, size_t len);
+/* Answer one request framed by ctl_frame (ctl_request.h), for sockserver. */
 bool ctl_handle(void *node, const char *request, size_t len, struct strbuf *out);
 
 #endif

@@ -17,6 +17,7 @@
 #include "neighbor.h"
 #include "netif.h"
 #include "node.h"
+#include "relay.h"
 #include "uapi_server.h"
 #include "wg_node.h"
 
@@ -61,8 +62,8 @@ upcall_dispatch(struct node *node, struct rte_mbuf *m, uint64_t now)
 		node->counters[CC_disco_unhandled]++;
 		break;
 	case DP_UP_RELAY:
-		node->counters[CC_relay_unavailable]++;
-		break;
+		relay_send_upcall(node->relay, m);
+		return;
 	default:
 		break;
 	}
@@ -163,6 +164,8 @@ node_reload(struct node *node, struct strbuf *why)
 		node->counters[CC_reloads_refused]++;
 		return -1;
 	}
+	/* the relay compares with the running config: before the swap */
+	relay_apply_config(node->relay, fresh);
 	log_set_level((enum log_level)fresh->log_level);
 	/* the data plane keeps pointing at the config it started with (ports, workers); only
 	 * what can change at run time was applied, so the old struct stays until shutdown */
@@ -242,6 +245,9 @@ node_teardown(struct node *node)
 {
 	ctl_close(node);
 	uapi_server_close(node);
+	/* its callbacks feed the WireGuard module: it goes first */
+	relay_destroy(node->relay);
+	node->relay = NULL;
 	if (node->dp != NULL)
 		dataplane_stop(node->dp);
 	wg_node_destroy(node->wg);
@@ -272,6 +278,9 @@ node_run(const char *config_path, struct config *config, const char *program)
 		goto out;
 	node.wg = wg_node_create(&node);
 	if (node.wg == NULL)
+		goto out;
+	node.relay = relay_create(&node);
+	if (node.relay == NULL)
 		goto out;
 	if (signals_open(&node) != 0 ||
 	    loop_add_fd(node.loop, node.dp->up_eventfd, EPOLLIN, upcall_event, &node) != 0)

@@ -20,7 +20,7 @@
 	X(downcalls_refused, "packets a worker's down ring refused") \
 	X(stun_unhandled, "STUN messages with no STUN client waiting for them") \
 	X(disco_unhandled, "disco messages with no disco session") \
-	X(relay_unavailable, "packets for a relayed peer without a relay connection") \
+	X(relay_unavailable, "packets for a relayed peer with no relay region to go through") \
 	X(reloads, "configurations reloaded") \
 	X(reloads_refused, "reloads refused (bad file); the running config was kept")
 
@@ -32,6 +32,7 @@ enum control_counter {
 };
 
 struct wg_node;
+struct relay;
 
 struct node {
 	char *config_path;
@@ -39,6 +40,7 @@ struct node {
 	struct loop *loop;
 	struct dataplane *dp;
 	struct wg_node *wg;
+	struct relay *relay;
 	struct sockserver *uapi;
 	struct sockserver *ctl;
 	int signal_fd;

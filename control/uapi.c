@@ -100,7 +100,7 @@ parse_line(struct uapi_set *set, char *key, char *value, char *why, size_t why_s
 		set->fwmark = value[0] == '\0' ? 0 : (uint32_t)n;
 	} else if (peer == NULL && strcmp(key, "replace_peers") == 0) {
 		if (parse_bool_true(value) != 0)
-			return fail(why, why_size, "%s: only \"true\" is meaningful", key);
+			return fail(why, why_size, key, "only \"true\" is meaningful");
 		set->replace_peers = true;
 	} else if (strcmp(key, "public_key") == 0) {
 		peer = peer_add(set);
@@ -110,11 +110,11 @@ parse_line(struct uapi_set *set, char *key, char *value, char *why, size_t why_s
 			return fail(why, why_size, key, "not a 64-digit hex key");
 	} else if (peer != NULL && strcmp(key, "remove") == 0) {
 		if (parse_bool_true(value) != 0)
-			return fail(why, why_size, "%s: only \"true\" is meaningful", key);
+			return fail(why, why_size, key, "only \"true\" is meaningful");
 		peer->remove = true;
 	} else if (peer != NULL && strcmp(key, "update_only") == 0) {
 		if (parse_bool_true(value) != 0)
-			return fail(why, why_size, "%s: only \"true\" is meaningful", key);
+			return fail(why, why_size, key, "only \"true\" is meaningful");
 		peer->update_only = true;
 	} else if (peer != NULL && strcmp(key, "preshared_key") == 0) {
 		if (key_from_hex(peer->preshared_key, value) != 0)
@@ -133,8 +133,11 @@ parse_line(struct uapi_set *set, char *key, char *value, char *why, size_t why_s
 		peer->keepalive = (uint16_t)n;
 	} else if (peer != NULL && strcmp(key, "replace_allowed_ips") == 0) {
 		if (parse_bool_true(value) != 0)
-			return fail(why, why_size, "%s: only \"true\" is meaningful", key);
+			return fail(why, why_size, key, "only \"true\" is meaningful");
+		/* lines apply in turn (as wireguard-go reads them): the replace also drops what
+		 * this request added before it */
 		peer->replace_allowed_ips = true;
+		peer->allowed_ip_count = 0;
 	} else if (peer != NULL && strcmp(key, "allowed_ip") == 0) {
 		struct netprefix prefix;
 
@@ -196,6 +199,36 @@ uapi_parse_set(const char *body, size_t len, struct uapi_set *out, char *why, si
 	if (rc != 0)
 		uapi_set_free(out);
 	return rc;
+}
+
+size_t
+uapi_frame(const char *data, size_t len)
+{
+	for (size_t i = 1; i < len; i++)
+		if (data[i] == '\n' && data[i - 1] == '\n')
+			return i + 1;
+	return 0;
+}
+
+int
+uapi_parse_request(const char *request, size_t len, enum uapi_operation *op,
+		   struct uapi_set *set, char *why, size_t why_size)
+{
+	static const char get[] = "get=1\n\n", set_line[] = "set=1\n";
+
+	if (len == sizeof(get) - 1 && memcmp(request, get, len) == 0) {
+		*op = UAPI_GET;
+		return 0;
+	}
+	/* the body lies between the first line and the final empty line */
+	if (len > sizeof(set_line) - 1 && memcmp(request, set_line, sizeof(set_line) - 1) == 0 &&
+	    request[len - 1] == '\n') {
+		*op = UAPI_SET;
+		return uapi_parse_set(request + sizeof(set_line) - 1, len - sizeof(set_line), set,
+				      why, why_size);
+	}
+	snprintf(why, why_size, "unknown operation");
+	return EPROTO;
 }
 
 void

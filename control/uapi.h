@@ -33,8 +33,8 @@ struct uapi_peer_change {
 	struct netendpoint endpoint;
 	bool has_keepalive;
 	uint16_t keepalive;
-	bool replace_allowed_ips;
-	struct netprefix *allowed_ips;
+	bool replace_allowed_ips; /* drop the peer's allowed IPs, then add these */
+	struct netprefix *allowed_ips; /* those after the last replace_allowed_ips line */
 	size_t allowed_ip_count;
 	size_t allowed_ip_cap;
 };
@@ -51,6 +51,24 @@ struct uapi_set {
 	size_t peer_count;
 	size_t peer_cap;
 };
+
+/* Length of the first complete request in data[0..len) (a request ends with an empty line),
+ * 0 when it is not complete yet. */
+size_t uapi_frame(const char *data, size_t len);
+
+enum uapi_operation {
+	UAPI_GET,
+	UAPI_SET,
+};
+
+/*
+ * One request as uapi_frame delimits it: "get=1\n\n", or "set=1\n" + body + "\n" with the
+ * body parsed by uapi_parse_set. Returns 0 with *op set (for UAPI_SET, *set is filled: call
+ * uapi_set_free), or a positive errno with a one-line reason in why: EPROTO when the operation
+ * is neither, else as uapi_parse_set. On error nothing needs freeing.
+ */
+int uapi_parse_request(const char *request, size_t len, enum uapi_operation *op,
+		       struct uapi_set *set, char *why, size_t why_size);
 
 /*
  * Parse the body of a set request (the lines after "set=1", up to but not including the blank

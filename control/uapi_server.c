@@ -9,44 +9,34 @@
 #include "uapi_server.h"
 #include "wg_node.h"
 
-size_t
-uapi_frame(const char *data, size_t len)
-{
-	/* a request ends with an empty line */
-	for (size_t i = 1; i < len; i++)
-		if (data[i] == '\n' && data[i - 1] == '\n')
-			return i + 1;
-	return 0;
-}
-
 bool
 uapi_handle(void *arg, const char *request, size_t len, struct strbuf *out)
 {
 	struct node *node = arg;
+	enum uapi_operation op;
 	struct uapi_set set;
 	char why[256];
 	int rc;
 
-	if (len >= 7 && memcmp(request, "get=1\n\n", 7) == 0 && len == 7) {
+	rc = uapi_parse_request(request, len, &op, &set, why, sizeof(why));
+	if (rc == EPROTO) {
+		log_warn("uapi: unknown operation; closing that connection");
+		uapi_write_errno(out, rc);
+		return false;
+	}
+	if (rc == 0 && op == UAPI_GET) {
 		wg_node_uapi_get(node->wg, out);
 		uapi_write_errno(out, 0);
 		return true;
 	}
-	if (len >= 6 && memcmp(request, "set=1\n", 6) == 0) {
-		/* the body is everything between the first line and the final empty line */
-		rc = uapi_parse_set(request + 6, len - 6 - 1, &set, why, sizeof(why));
-		if (rc == 0) {
-			rc = wg_node_uapi_set(node->wg, &set, why, sizeof(why));
-			uapi_set_free(&set);
-		}
-		if (rc != 0)
-			log_warn("uapi: set refused: %s", why);
-		uapi_write_errno(out, rc);
-		return rc == 0;
+	if (rc == 0) {
+		rc = wg_node_uapi_set(node->wg, &set, why, sizeof(why));
+		uapi_set_free(&set);
 	}
-	log_warn("uapi: unknown operation; closing that connection");
-	uapi_write_errno(out, EPROTO);
-	return false;
+	if (rc != 0)
+		log_warn("uapi: set refused: %s", why);
+	uapi_write_errno(out, rc);
+	return rc == 0;
 }
 
 int

@@ -8,8 +8,7 @@
 int uapi_server_open(struct node *node);
 void uapi_server_close(struct node *node);
 
-/* Framing and dispatch, exposed for the fuzz target and tests. */
-size_t uapi_frame(const char *data, size_t len);
+/* Dispatch of one request framed by uapi_frame (uapi.h), for sockserver. */
 bool uapi_handle(void *node, const char *request, size_t len, struct strbuf *out);
 
 #endif

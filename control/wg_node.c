@@ -9,6 +9,7 @@
 #include "device.h"
 #include "log.h"
 #include "peer.h"
+#include "relay.h"
 #include "wg_data.h"
 #include "wg_node.h"
 
@@ -243,7 +244,7 @@ peer_set_keepalive(struct wg_node_peer *np, uint16_t keepalive)
 	np->keepalive = keepalive;
 	wg_peer_set_persistent_keepalive(np->dev, keepalive);
 	/* as WireGuard does: turning it on sends one at once, opening the path */
-	if (starting && np->dev->has_endpoint)
+	if (starting && (np->dev->has_endpoint || np->path == CONFIG_PATH_RELAY))
 		wg_device_send_keepalive(np->wn->dev, np->dev);
 }
 
@@ -251,7 +252,10 @@ static void
 peer_set_path(struct wg_node_peer *np, enum config_peer_path path)
 {
 	np->path = path;
+	/* `auto` stays direct until path selection exists; `relay` forces DERP both for the
+	 * workers' data and for the device's handshakes and keepalives */
 	dp_peer_set_relay(np->dp, path == CONFIG_PATH_RELAY);
+	wg_peer_set_relayed(np->dev, path == CONFIG_PATH_RELAY);
 }
 
 /* Fields of a configured peer, on a new or existing peer. */
@@ -407,6 +411,25 @@ wg_node_notice(struct wg_node *wn, struct rte_mbuf *m)
 	rte_pktmbuf_free(m);
 }
 
+/* A relayed peer's message, or a cookie reply to a relay source (which names the sender by its
+ * key's first bytes: it is one of our relay peers, the only ones whose messages are taken). */
+static void
+flush_to_relay(struct wg_node *wn, struct wg_node_peer *np, const struct wg_outbound *out)
+{
+	if (np == NULL) {
+		for (np = wn->peers; np != NULL; np = np->next)
+			if (np->path == CONFIG_PATH_RELAY &&
+			    memcmp(np->dp->public_key, out->to.addr.bytes,
+				   sizeof(out->to.addr.bytes)) == 0)
+				break;
+		if (np == NULL) {
+			wn->node->counters[CC_relay_unavailable]++;
+			return;
+		}
+	}
+	relay_send(wn->node->relay, np->dp->public_key, out->data, out->len);
+}
+
 void
 wg_node_flush(struct wg_node *wn)
 {
@@ -414,10 +437,17 @@ wg_node_flush(struct wg_node *wn)
 
 	while (wg_device_pop_output(wn->dev, &out)) {
 		struct wg_node_peer *np = out.peer != NULL ? wg_peer_user(out.peer) : NULL;
-		struct rte_mbuf *m = rte_pktmbuf_alloc(wn->dp->pool);
+		struct rte_mbuf *m;
 		struct dp_meta *meta;
 		char *data;
 
+		/* relayed peers get their handshakes and keepalives over DERP too, whatever their
+		 * endpoint */
+		if (np != NULL ? np->path == CONFIG_PATH_RELAY : wg_source_is_relay(&out.to)) {
+			flush_to_relay(wn, np, &out);
+			continue;
+		}
+		m = rte_pktmbuf_alloc(wn->dp->pool);
 		if (m == NULL || (data = rte_pktmbuf_append(m, (uint16_t)out.len)) == NULL) {
 			rte_pktmbuf_free(m);
 			wn->node->counters[CC_downcalls_refused]++;
@@ -426,18 +456,75 @@ wg_node_flush(struct wg_node *wn)
 		memcpy(data, out.data, out.len);
 		meta = dp_meta(m);
 		memset(meta, 0, sizeof(*meta));
-		if (np != NULL && np->path == CONFIG_PATH_RELAY) {
-			/* relayed peers get their handshakes over DERP too */
-			wn->node->counters[CC_relay_unavailable]++;
-			rte_pktmbuf_free(m);
-			continue;
-		}
 		meta->kind = DP_DOWN_UDP;
 		meta->dst = out.to;
 		meta->port_role = CONFIG_PORT_PUBLIC;
 		/* one peer's messages keep their order on one worker */
 		node_down(wn->node, np != NULL ? (np->dp->id & DP_PEER_SLOT_MASK) : 0, m);
 	}
+}
+
+/* ---- the relay ---- */
+
+enum wg_node_relay_verdict
+wg_node_relay_input(struct wg_node *wn, const uint8_t src[KEY_LEN], const uint8_t *msg,
+		    size_t len)
+{
+	struct wg_peer *peer = wg_device_find_peer(wn->dev, src);
+	struct wg_node_peer *np = peer != NULL ? wg_peer_user(peer) : NULL;
+	enum wg_message_type type = wg_message_type_of(msg, len);
+	struct rte_mbuf *m;
+	struct dp_meta *meta;
+	char *data;
+
+	if (np == NULL)
+		return WG_NODE_RELAY_UNKNOWN_PEER;
+	if (np->path != CONFIG_PATH_RELAY)
+		return WG_NODE_RELAY_NOT_RELAY_PEER;
+	if (type == 0 || !wg_message_length_valid(type, len))
+		return WG_NODE_RELAY_NOT_WIREGUARD;
+	if (type != WG_MSG_TRANSPORT) {
+		struct netendpoint source;
+		struct wg_rx_result result;
+
+		/* the device drops (and counts) what it does not take; replies go out at the
+		 * caller's next wg_node_flush, over the relay */
+		wg_relay_source(&source, src);
+		wg_device_receive_handshake(wn->dev, &source, msg, len, &result);
+		if (result.peer != NULL)
+			peer_sync(wg_peer_user(result.peer));
+		return WG_NODE_RELAY_ACCEPTED;
+	}
+	/* data: the worker that owns the peer's traffic decrypts it, without a source endpoint
+	 * (nothing to roam to) */
+	m = rte_pktmbuf_alloc(wn->dp->pool);
+	if (m == NULL || len > UINT16_MAX ||
+	    (data = rte_pktmbuf_append(m, (uint16_t)len)) == NULL) {
+		rte_pktmbuf_free(m);
+		return WG_NODE_RELAY_NO_MBUF;
+	}
+	memcpy(data, msg, len);
+	meta = dp_meta(m);
+	memset(meta, 0, sizeof(*meta));
+	meta->kind = DP_DOWN_WG_RECEIVED;
+	meta->port_role = CONFIG_PORT_PUBLIC;
+	meta->peer_id = np->dp->id;
+	node_down(wn->node, np->dp->id & DP_PEER_SLOT_MASK, m);
+	return WG_NODE_RELAY_ACCEPTED;
+}
+
+const char *
+wg_node_relay_verdict_name(enum wg_node_relay_verdict verdict)
+{
+	static const char *const names[WG_NODE_RELAY_VERDICTS] = {
+		[WG_NODE_RELAY_ACCEPTED] = "accepted",
+		[WG_NODE_RELAY_UNKNOWN_PEER] = "unknown_peer",
+		[WG_NODE_RELAY_NOT_RELAY_PEER] = "not_relay_peer",
+		[WG_NODE_RELAY_NOT_WIREGUARD] = "not_wireguard",
+		[WG_NODE_RELAY_NO_MBUF] = "no_mbuf",
+	};
+
+	return verdict < WG_NODE_RELAY_VERDICTS ? names[verdict] : "unknown";
 }
 
 /* What the workers saw since the last look becomes timer events, in the order it happened. */
@@ -670,10 +757,13 @@ wg_node_uapi_set(struct wg_node *wn, const struct uapi_set *set, char *why, size
 			return EINVAL;
 		}
 		wn->has_private_key = key != NULL;
-		if (key != NULL)
+		if (key != NULL) {
 			memcpy(wn->private_key, key, KEY_LEN);
-		else
+			/* the relay key is the WireGuard key: log in again under the new one */
+			relay_set_private_key(wn->node->relay, key);
+		} else {
 			sodium_memzero(wn->private_key, KEY_LEN);
+		}
 	}
 	if (set->has_listen_port && set->listen_port != 0)
 		__atomic_store_n(&wn->dp->listen_port, set->listen_port, __ATOMIC_RELEASE);
@@ -742,6 +832,8 @@ wg_node_status(struct wg_node *wn, struct strbuf *out, bool json)
 	for (struct wg_node_peer *np = wn->peers; np != NULL; np = np->next) {
 		uint64_t hs = np->dev->timers.last_handshake_realtime_ns;
 		const char *current = atomic_load(&np->dp->current) != NULL ? "yes" : "no";
+		uint32_t region;
+		bool relayed;
 
 		key_to_base64(key, np->dp->public_key);
 		if (np->dev->has_endpoint)
@@ -749,17 +841,30 @@ wg_node_status(struct wg_node *wn, struct strbuf *out, bool json)
 		else
 			snprintf(ep, sizeof(ep), "(none)");
 		format_age(age, sizeof(age), hs);
+		relayed = np->path == CONFIG_PATH_RELAY;
+		region = relayed ? relay_region_of_peer(wn->node->relay, np->dp->public_key) : 0;
 		if (json) {
 			strbuf_printf(out, "%s{\"name\":", np == wn->peers ? "" : ",");
 			strbuf_json_string(out, np->name);
 			strbuf_printf(out, ",\"public_key\":\"%s\",\"endpoint\":\"%s\",\"path\":\"%s\","
-					   "\"session\":%s,\"last_handshake_unix_ns\":%llu}",
-				      key, ep, path_name(np->path),
+					   "\"via\":\"%s\",\"relay_region\":%u,\"session\":%s,"
+					   "\"last_handshake_unix_ns\":%llu}",
+				      key, ep, path_name(np->path), relayed ? "relay" : "direct", region,
 				      current[0] == 'y' ? "true" : "false", (unsigned long long)hs);
 		} else {
+			char path[48];
+
+			if (relayed && region != 0)
+				snprintf(path, sizeof(path), "relay (region %u)", region);
+			else if (relayed)
+				snprintf(path, sizeof(path), "relay (no relay connection)");
+			else if (np->path == CONFIG_PATH_AUTO)
+				snprintf(path, sizeof(path), "auto (direct until path selection)");
+			else
+				snprintf(path, sizeof(path), "%s", path_name(np->path));
 			strbuf_printf(out, "peer %s (%s): endpoint %s, path %s, session %s, "
 					   "last handshake %s\n",
-				      np->name, key, ep, path_name(np->path), current, age);
+				      np->name, key, ep, path, current, age);
 		}
 	}
 	if (json)

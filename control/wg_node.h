@@ -40,6 +40,20 @@ void wg_node_flush(struct wg_node *wn);
 /* Feed worker observations to the timers, run them, publish; returns the next deadline. */
 uint64_t wg_node_tick(struct wg_node *wn, uint64_t now_ns);
 
+/* A WireGuard message that came through the relay from the peer with key src (relay.h): a
+ * handshake goes to the device with a relay source, transport data to a worker to decrypt. */
+enum wg_node_relay_verdict {
+	WG_NODE_RELAY_ACCEPTED,
+	WG_NODE_RELAY_UNKNOWN_PEER,   /* the key is no peer of ours */
+	WG_NODE_RELAY_NOT_RELAY_PEER, /* until path selection only `path: relay` peers relay */
+	WG_NODE_RELAY_NOT_WIREGUARD,  /* not a WireGuard message, or of a bad length */
+	WG_NODE_RELAY_NO_MBUF,        /* no packet buffer to hand it to a worker */
+	WG_NODE_RELAY_VERDICTS
+};
+enum wg_node_relay_verdict wg_node_relay_input(struct wg_node *wn, const uint8_t src[KEY_LEN],
+					       const uint8_t *msg, size_t len);
+const char *wg_node_relay_verdict_name(enum wg_node_relay_verdict verdict);
+
 /* Make peers, keys and ports match a freshly loaded config (reload). 0, or -1 with why. */
 int wg_node_apply_config(struct wg_node *wn, const struct config *config, struct strbuf *why);
 

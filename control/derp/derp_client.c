@@ -822,6 +822,12 @@ derp_client_fd(const struct derp_client *c)
 	return c->fd;
 }
 
+uint64_t
+derp_client_generation(const struct derp_client *c)
+{
+	return c->generation;
+}
+
 uint32_t
 derp_client_events(const struct derp_client *c)
 {

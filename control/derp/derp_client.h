@@ -126,6 +126,9 @@ void derp_client_start(struct derp_client *c, uint64_t now_ms);
 void derp_client_stop(struct derp_client *c);
 
 int derp_client_fd(const struct derp_client *c);          /* -1 when none */
+/* Changes with every new socket: a caller that registers the fd itself tells a new socket that
+ * reuses the old number from the old one (which left epoll when it was closed). */
+uint64_t derp_client_generation(const struct derp_client *c);
 uint32_t derp_client_events(const struct derp_client *c); /* EPOLLIN / EPOLLOUT */
 uint64_t derp_client_next_deadline(const struct derp_client *c); /* UINT64_MAX = none */
 void derp_client_dispatch(struct derp_client *c, uint32_t events, uint64_t now_ms);

@@ -54,13 +54,14 @@ cookie_checker_wipe(struct cookie_checker *checker)
 }
 
 /* The cookie of a source address: BLAKE2s-128(secret, ip || port), the secret renewed when it
- * is 120 s old. IPv4 contributes 4 bytes, IPv6 16, the port 2 (big-endian). */
+ * is 120 s old. IPv4 contributes 4 bytes, IPv6 16, the port 2 (big-endian); a relay source
+ * (family 0, device.h) its 16 key bytes. */
 static int
 make_cookie(struct cookie_checker *checker, uint8_t cookie[WG_COOKIE_LEN],
 	    const struct netendpoint *source)
 {
 	uint8_t input[16 + 2];
-	size_t addr_len = source->addr.family == AF_INET6 ? 16 : 4;
+	size_t addr_len = source->addr.family == AF_INET ? 4 : 16;
 	uint64_t now = wg_env_now(checker->env);
 
 	if (!checker->has_secret || now - checker->secret_birth_ns >= WG_COOKIE_SECRET_MAX_AGE_NS) {

@@ -387,6 +387,19 @@ wg_peer_set_endpoint(struct wg_peer *peer, const struct netendpoint *endpoint)
 }
 
 void
+wg_peer_set_relayed(struct wg_peer *peer, bool relayed)
+{
+	peer->relayed = relayed;
+}
+
+void
+wg_relay_source(struct netendpoint *source, const uint8_t relay_key[WG_KEY_LEN])
+{
+	memset(source, 0, sizeof(*source));
+	memcpy(source->addr.bytes, relay_key, sizeof(source->addr.bytes));
+}
+
+void
 wg_peer_set_persistent_keepalive(struct wg_peer *peer, uint16_t interval_s)
 {
 	timers_set_persistent_keepalive(&peer->timers, interval_s);
@@ -535,7 +548,7 @@ device_initiate(struct wg_device *dev, struct wg_peer *peer, bool is_retry)
 
 	if (!timers_initiation_allowed(&peer->timers, is_retry))
 		return; /* one initiation per REKEY_TIMEOUT */
-	if (!peer->has_endpoint) {
+	if (!device_peer_reachable(peer)) {
 		device_drop(dev, NULL, WG_DROP_NO_ENDPOINT);
 		return;
 	}
@@ -685,7 +698,8 @@ receive_initiation(struct wg_device *dev, const struct netendpoint *source, cons
 	result->peer = peer;
 	dev->stats.initiations_received++;
 	peer->stats.rx_bytes += len;
-	wg_peer_set_endpoint(peer, source);
+	if (!wg_source_is_relay(source))
+		wg_peer_set_endpoint(peer, source);
 	result->verdict = WG_RX_HANDSHAKE;
 	send_response(dev, peer, result);
 	timers_any_authenticated_packet_received(&peer->timers);
@@ -723,7 +737,8 @@ receive_response(struct wg_device *dev, const struct netendpoint *source, const 
 	dev->stats.sessions_confirmed++;
 	peer->stats.handshakes_completed++;
 	peer->stats.rx_bytes += len;
-	wg_peer_set_endpoint(peer, source);
+	if (!wg_source_is_relay(source))
+		wg_peer_set_endpoint(peer, source);
 	timers_session_derived(&peer->timers);
 	timers_handshake_complete(&peer->timers);
 	/* Send what waited for the handshake, or a keepalive, so the responder gets its

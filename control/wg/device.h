@@ -121,6 +121,9 @@ uint32_t wg_device_peer_count(const struct wg_device *dev);
 void wg_peer_set_psk(struct wg_peer *peer, const uint8_t *psk); /* NULL = none */
 void wg_peer_set_endpoint(struct wg_peer *peer, const struct netendpoint *endpoint);
 void wg_peer_set_persistent_keepalive(struct wg_peer *peer, uint16_t interval_s);
+/* A relayed peer's messages go through the relay (the caller sends the outbox entries of such a
+ * peer there), so the device sends to it without a UDP endpoint. */
+void wg_peer_set_relayed(struct wg_peer *peer, bool relayed);
 const uint8_t *wg_peer_public_key(const struct wg_peer *peer);
 /* Stop sending on the current keypair and start a new handshake at the next send (the forced
  * rekey that `wg set` of a new key causes; tests use it). */
@@ -130,6 +133,20 @@ void wg_peer_expire_current_keypairs(struct wg_peer *peer);
  * 1 s after). A caller that processes handshakes inline reports 0. */
 void wg_device_set_handshake_queue_depth(struct wg_device *dev, uint32_t depth);
 bool wg_device_under_load(struct wg_device *dev);
+
+/*
+ * A message that came through the relay (DERP) has no UDP source. Its source is a relay source:
+ * family 0, the first 16 bytes of the sender's relay key (its WireGuard public key) in the address
+ * bytes, port 0. The device never takes a relay source as a peer's endpoint; the cookie and the
+ * rate limiter use its bytes as the source's identity, one bucket per relayed sender. A cookie
+ * reply to a relay source is an outbox entry without a peer and with that source as `to`.
+ */
+void wg_relay_source(struct netendpoint *source, const uint8_t relay_key[WG_KEY_LEN]);
+static inline bool
+wg_source_is_relay(const struct netendpoint *source)
+{
+	return source->addr.family == 0;
+}
 
 /* A datagram from source; type-4 payloads are decrypted in place in datagram. */
 void wg_device_receive(struct wg_device *dev, const struct netendpoint *source, uint8_t *datagram,

@@ -95,7 +95,7 @@ wg_device_send(struct wg_device *dev, struct wg_peer *peer, const uint8_t *packe
 		device_drop(dev, NULL, WG_DROP_TOO_BIG);
 		return -1;
 	}
-	if (!peer->has_endpoint) {
+	if (!device_peer_reachable(peer)) {
 		device_drop(dev, NULL, WG_DROP_NO_ENDPOINT);
 		return -1;
 	}
@@ -111,7 +111,7 @@ wg_device_send_keepalive(struct wg_device *dev, struct wg_peer *peer)
 {
 	bool dropped_oldest;
 
-	if (!peer->has_endpoint)
+	if (!device_peer_reachable(peer))
 		return;
 	/* Anything staged confirms the session just as well as an empty packet. */
 	if (peer->staged.count == 0)
@@ -178,9 +178,10 @@ wg_device_receive_transport(struct wg_device *dev, const struct netendpoint *sou
 		device_drop(dev, result, WG_DROP_REPLAY);
 		return;
 	}
-	/* Authenticated: the peer may have roamed. */
+	/* Authenticated: the peer may have roamed (a relay source is no place to roam to). */
 	result->peer = peer;
-	wg_peer_set_endpoint(peer, source);
+	if (!wg_source_is_relay(source))
+		wg_peer_set_endpoint(peer, source);
 	peer->stats.rx_bytes += len;
 	device_keypair_received(dev, peer, kp);
 	if (timers_rekey_on_receive(&peer->timers, noise_remote_send_keypair(&peer->remote)))

@@ -54,6 +54,13 @@ struct wg_device {
 	struct wg_device_stats stats;
 };
 
+/* Somewhere to send the peer's messages: a UDP endpoint, or the relay. */
+static inline bool
+device_peer_reachable(const struct wg_peer *peer)
+{
+	return peer->has_endpoint || peer->relayed;
+}
+
 /* Count a drop and record it in result (which may be NULL). */
 void device_drop(struct wg_device *dev, struct wg_rx_result *result, enum wg_drop_reason reason);
 /* A free outbox buffer of outbox_slot_size bytes, or NULL when full (the caller counts the

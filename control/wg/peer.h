@@ -47,6 +47,7 @@ struct wg_peer {
 	struct wg_timers timers;
 	struct netendpoint endpoint;
 	bool has_endpoint;
+	bool relayed; /* reached through the relay: sendable without a UDP endpoint */
 	struct wg_staged_queue staged;
 	struct wg_peer_stats stats;
 	void *user; /* the caller's (wg_peer_set_user) */

@@ -71,8 +71,9 @@ source_key(uint8_t key[RATELIMITER_KEY_LEN], const struct netaddr *source)
 {
 	memset(key, 0, RATELIMITER_KEY_LEN);
 	key[0] = source->family;
-	/* IPv4 /32: 4 bytes; IPv6 /64: the first 8 bytes */
-	memcpy(key + 1, source->bytes, source->family == AF_INET6 ? 8 : 4);
+	/* IPv4 /32: 4 bytes; IPv6 /64 and a relay source (family 0: a relay key's first bytes,
+	 * device.h): the first 8 bytes */
+	memcpy(key + 1, source->bytes, source->family == AF_INET ? 4 : 8);
 }
 
 static uint32_t

@@ -2,20 +2,17 @@
 /*
  * bench_dataplane: the data plane per worker core, through its real per-packet code.
  *
- * Set-up, as exitgated does it: a struct config (loaded from YAML text built here: a public
- * port and an inner port, both net_null vdevs, one worker), EAL from that config
- * (eal_init_from_config: --no-huge, --no-pci, --no-shconf, the main lcore and one worker lcore
- * pinned to their CPUs), dataplane_create(); then, with the data plane's own control-side
- * functions, a peer (dp_peer_add), its endpoint (dp_peer_set_endpoint), its allowed IPs
- * (dp_allowedips_publish), a keypair made current (dp_keypair_add, dp_peer_set_current) and the
- * neighbours the two directions send to (neighbor_learn).
+ * Set-up, as exitgated does it (dp_fixture.h: a public port and an inner port, both net_null
+ * vdevs, one worker; EAL with --no-huge, --no-pci, --no-shconf, the main lcore and one worker
+ * lcore pinned to their CPUs; a peer with its endpoint, allowed IPs and neighbours); then a
+ * keypair made current (dp_keypair_add, dp_peer_set_current).
  *
  * Measurement, on the worker lcore (one pinned core), with that worker's struct: rounds of
  * prepared frames (two sizes of round, see regime_rounds) go through the body of worker_main's
  * loop for one RX source (bench_round_process: l2_input_burst + wg_data_flush per burst of
  * config.dataplane.burst, the RCU quiescent state per burst), and the TX buffers flushed at the
- * end of the round; only that is timed. The set-up and the round helpers are bench_dp.h's,
- * shared with bench_exit.
+ * end of the round; only that is timed. The round helpers are bench_dp.h's, shared with
+ * bench_exit.
  *  - encrypt path: plaintext IPv4/UDP packets in Ethernet frames arrive on the inner port, are
  *    routed by allowed-IPs, sealed, framed in UDP/IPv4/Ethernet and sent out of the public port;
  *  - decrypt path: WireGuard type-4 frames from the peer's endpoint (valid, counters increasing
@@ -32,8 +29,8 @@
  * wg_transport_open_burst in bursts of 32); ratio = raw AEAD ns / data plane ns (1.0 would mean
  * the data plane adds nothing to the crypto). Each figure is the median of BENCH_REPS segments,
  * the four measurements of a size interleaved segment by segment; rounds during which the thread
- * lost its CPU to another process are left out of a segment's time (struct bench_tally). Sizes are inner IP packet
- * bytes (the AEAD plaintext); Gbit/s counts those bytes.
+ * lost its CPU to another process are left out of a segment's time (struct bench_tally). Sizes
+ * are inner IP packet bytes (the AEAD plaintext); Gbit/s counts those bytes.
  *
  * Every segment checks the worker's counters and the output port's: each packet must have taken
  * the path and left the port, no drop anywhere, else the program fails (the figures would be
@@ -57,7 +54,6 @@
 #include "bench_util.h"
 #include "l3.h"
 #include "log.h"
-#include "neighbor.h"
 #include "transport.h"
 #include "wg_data.h"
 #include "worker.h"
@@ -65,18 +61,9 @@
 enum {
 	ROUND_MAX = BENCH_DP_ROUND_MAX,
 	REGIMES_MAX = 2,
-	PEER_PORT = 51820,
 	INNER_SPORT = 40000,
 	INNER_DPORT = 5201,
 };
-
-/* Lab addressing; nothing leaves the process (both ports are net_null). */
-static const uint8_t public_ip[4] = {10, 0, 1, 10};  /* ports.public */
-static const uint8_t peer_ip[4] = {10, 0, 1, 2};     /* the peer's endpoint */
-static const uint8_t tunnel_ip[4] = {10, 77, 0, 2};  /* the peer's allowed IP */
-static const uint8_t lan_ip[4] = {192, 168, 50, 2};  /* a host behind ports.inner */
-static const struct rte_ether_addr peer_mac = {{0x02, 0, 0, 0, 0, 0x02}};
-static const struct rte_ether_addr lan_mac = {{0x02, 0, 0, 0, 0, 0x03}};
 
 enum path {
 	PATH_ENCRYPT,
@@ -100,7 +87,7 @@ struct figures {
 static const uint32_t regime_rounds[REGIMES_MAX] = {256, 1024};
 
 struct bench {
-	struct bench_dp base;
+	struct dp_fixture fixture;
 	struct dataplane *dp;
 	struct worker *w;
 	double seconds;
@@ -125,41 +112,18 @@ struct bench {
 static void
 frames_build(struct bench *b, uint32_t size)
 {
-	const struct dp_port *pub = &b->dp->ports[CONFIG_PORT_PUBLIC];
 	const struct dp_port *inner = &b->dp->ports[CONFIG_PORT_INNER];
 	uint8_t *packet;
 
 	memset(&b->encrypt_in, 0, sizeof(b->encrypt_in));
-	bench_ether_write(b->encrypt_in.bytes, &inner->mac, &lan_mac);
-	bench_udp_packet_write(b->encrypt_in.bytes + L2_HLEN, size, lan_ip, tunnel_ip, INNER_SPORT,
-			       INNER_DPORT);
+	bench_ether_write(b->encrypt_in.bytes, &inner->mac, &dp_fixture_lan_mac);
+	bench_udp_packet_write(b->encrypt_in.bytes + L2_HLEN, size, dp_fixture_lan_ip,
+			       dp_fixture_tunnel_ip, INNER_SPORT, INNER_DPORT);
 	b->encrypt_in.len = L2_HLEN + size;
 
-	packet = bench_wg_frame_write(&b->decrypt_in, &b->base, &pub->mac, &peer_mac, peer_ip,
-				      public_ip, PEER_PORT, size);
-	bench_udp_packet_write(packet, size, tunnel_ip, lan_ip, INNER_SPORT, INNER_DPORT);
-}
-
-/* ---- the peer and the neighbours, through the data plane's control-side functions ---- */
-
-static int
-peer_setup(struct bench *b)
-{
-	struct dataplane *dp = b->dp;
-	struct netendpoint endpoint = {.addr = {.family = AF_INET}, .port = PEER_PORT};
-	struct netprefix allowed = {.addr = {.family = AF_INET}, .len = 32};
-	struct netaddr hop = {.family = AF_INET};
-	uint64_t now = dp_now_ns();
-
-	memcpy(endpoint.addr.bytes, peer_ip, 4);
-	memcpy(allowed.addr.bytes, tunnel_ip, 4);
-	if (bench_peer_add(dp, &b->peer, &endpoint, &allowed) != 0)
-		return -1;
-	memcpy(hop.bytes, peer_ip, 4);
-	neighbor_learn(dp->neighbors, CONFIG_PORT_PUBLIC, &hop, &peer_mac, true, now);
-	memcpy(hop.bytes, lan_ip, 4);
-	neighbor_learn(dp->neighbors, CONFIG_PORT_INNER, &hop, &lan_mac, true, now);
-	return 0;
+	packet = bench_wg_frame_write(&b->decrypt_in, b->dp, size);
+	bench_udp_packet_write(packet, size, dp_fixture_tunnel_ip, dp_fixture_lan_ip, INNER_SPORT,
+			       INNER_DPORT);
 }
 
 /* ---- one segment ---- */
@@ -193,7 +157,7 @@ segment_dataplane(struct bench *b, enum path path, uint32_t size, uint64_t segme
 	bool encrypt = path == PATH_ENCRYPT;
 	enum config_port_role in_role = encrypt ? CONFIG_PORT_INNER : CONFIG_PORT_PUBLIC;
 	enum config_port_role out_role = encrypt ? CONFIG_PORT_PUBLIC : CONFIG_PORT_INNER;
-	const struct rx_source *src = bench_source_of(b->w, in_role);
+	const struct rx_source *src = dp_fixture_source(b->w, in_role);
 	uint16_t out_port = dp->ports[out_role].eth_port;
 	struct worker_counters before = b->w->counters;
 	uint64_t out_before = bench_port_opackets(out_port);
@@ -207,7 +171,7 @@ segment_dataplane(struct bench *b, enum path path, uint32_t size, uint64_t segme
 			bench_round_fill(b->pkts, b->round, &b->encrypt_in, src->eth_port);
 		} else {
 			bench_round_fill(b->pkts, b->round, &b->decrypt_in, src->eth_port);
-			bench_round_seal(&b->base, &b->peer, b->pkts, b->round, size, b->ops);
+			bench_round_seal(b->dp, &b->peer, b->pkts, b->round, size, b->ops);
 		}
 		processing = bench_round_process(b->w, src, b->pkts, b->round);
 		bench_tally_add(&tally, mark, alloc, processing, b->round);
@@ -237,7 +201,7 @@ static int
 segment_aead(struct bench *b, bool seal, uint32_t size, uint64_t segment_ns, double *ns)
 {
 	struct wg_transport_ctx *ctx = &b->w->crypto;
-	uint32_t padded = (uint32_t)wg_transport_padded_len(size, b->base.mtu);
+	uint32_t padded = (uint32_t)wg_transport_padded_len(size, b->dp->wg->mtu);
 	struct bench_tally tally = {0};
 	double ignored;
 
@@ -248,7 +212,7 @@ segment_aead(struct bench *b, bool seal, uint32_t size, uint64_t segment_ns, dou
 		bench_round_alloc(b->dp, b->pkts, b->round);
 		bench_round_fill(b->pkts, b->round, seal ? &b->encrypt_in : &b->decrypt_in, 0);
 		if (!seal)
-			bench_round_seal(&b->base, &b->peer, b->pkts, b->round, size, b->ops);
+			bench_round_seal(b->dp, &b->peer, b->pkts, b->round, size, b->ops);
 		for (uint32_t i = 0; i < b->round; i++)
 			b->ops[i] = (struct wg_transport_op){
 				.key = seal ? b->peer.send_key : b->peer.receive_key,
@@ -261,7 +225,8 @@ segment_aead(struct bench *b, bool seal, uint32_t size, uint64_t segment_ns, dou
 		for (uint32_t i = 0; i < b->round; i += WG_TRANSPORT_BURST_MAX) {
 			if (seal)
 				ok += wg_transport_seal_burst(ctx, &b->ops[i],
-							      WG_TRANSPORT_BURST_MAX, b->base.mtu);
+							      WG_TRANSPORT_BURST_MAX,
+							      b->dp->wg->mtu);
 			else
 				ok += wg_transport_open_burst(ctx, &b->ops[i],
 							      WG_TRANSPORT_BURST_MAX);
@@ -335,24 +300,6 @@ bench_lcore(void *arg)
 
 /* ---- set-up ---- */
 
-static struct config *
-config_build(int main_cpu, int worker_cpu)
-{
-	char body[1024];
-
-	snprintf(body, sizeof(body),
-		 "dataplane:\n"
-		 "  workers: 1\n"
-		 "  lcores: \"0@%d,1@%d\"\n"
-		 "  eal: [\"--no-huge\", \"-m\", \"512\", \"--no-shconf\"]\n"
-		 "ports:\n"
-		 "  public: {device: net_null0, addresses: [10.0.1.10/24]}\n"
-		 "  inner: {device: net_null1, addresses: [192.168.50.1/24]}\n"
-		 "log: {level: warn}\n",
-		 main_cpu, worker_cpu);
-	return bench_dp_config("bench_dataplane", body);
-}
-
 static void
 print_row(const char *path, uint32_t round, uint32_t size, double ns, double alloc_ns,
 	  double aead_ns)
@@ -371,8 +318,8 @@ print_figures(const struct bench *b, int main_cpu, int worker_cpu)
 	printf("bytes: inner IP packet (AEAD plaintext), Gbit/s of those bytes; ns/pkt includes "
 	       "mbuf alloc (column alloc) and free;\nround: packets per round (256: mbufs recycled "
 	       "through the lcore cache, L2; 1024: an RX ring's worth, L3/DRAM);\n"
-	       "AEAD: raw ipsec-mb transport seal (encrypt) or open (decrypt), same core, sizes and "
-	       "memory; ratio = AEAD ns / data plane ns\n");
+	       "AEAD: raw ipsec-mb transport seal (encrypt) or open (decrypt), same core, sizes "
+	       "and memory; ratio = AEAD ns / data plane ns\n");
 	printf("%-8s %5s %5s %8s %6s %7s %7s  %9s %9s %6s\n", "path", "round", "bytes", "ns/pkt",
 	       "alloc", "Mpps", "Gbit/s", "AEAD ns", "AEAD Mpps", "ratio");
 	for (unsigned int r = 0; r < b->regime_count; r++) {
@@ -411,7 +358,8 @@ main(int argc, char **argv)
 	static struct bench bench; /* large (two rounds of pointers and ops): not on the stack */
 	struct bench *b = &bench;
 	int worker_cpu = bench_default_core(), main_cpu;
-	struct config *config;
+	struct dp_fixture_options fixture = {.name = "bench_dataplane", .eal_memory_mb = 512};
+	char lcores[64];
 	int opt, rc = 1;
 
 	log_set_program("bench_dataplane");
@@ -451,24 +399,21 @@ main(int argc, char **argv)
 	main_cpu = bench_main_core(worker_cpu);
 	if (sodium_init() < 0)
 		return 1;
-	config = config_build(main_cpu, worker_cpu);
-	if (config == NULL)
-		return 1;
-	if (bench_dp_start(&b->base, config, argv[0]) != 0)
+	snprintf(lcores, sizeof(lcores), "0@%d,1@%d", main_cpu, worker_cpu);
+	fixture.lcores = lcores;
+	if (dp_fixture_start(&b->fixture, &fixture, argv[0]) != 0)
 		goto out;
-	b->dp = b->base.dp;
-	b->w = b->dp->workers[0];
-	if (peer_setup(b) != 0) {
-		log_error("bench_dataplane: set-up failed");
+	b->dp = b->fixture.dp;
+	b->w = b->fixture.w;
+	if (bench_peer_init(&b->peer, b->fixture.peer) != 0)
 		goto out;
-	}
 	if (bench_dp_run(b->w->lcore, bench_lcore, b) != 0)
 		goto out;
 	print_figures(b, main_cpu, worker_cpu);
 	bench_dp_print_disturbed();
 	rc = 0;
 out:
-	bench_peer_release(b->dp, &b->peer);
-	bench_dp_stop(&b->base);
+	bench_peer_fini(b->dp, &b->peer);
+	dp_fixture_stop(&b->fixture);
 	return rc;
 }

@@ -20,72 +20,7 @@
 #include "l2.h"
 #include "log.h"
 
-/* ---- the data plane ---- */
-
-struct config *
-bench_dp_config(const char *program, const char *body)
-{
-	uint8_t key[KEY_LEN];
-	char key_b64[64], error[CONFIG_ERROR_MAX];
-	size_t size = strlen(body) + 256;
-	struct config *config = NULL;
-	char *text = malloc(size);
-	int len;
-
-	if (text == NULL)
-		return NULL;
-	randombytes_buf(key, sizeof(key));
-	sodium_bin2base64(key_b64, sizeof(key_b64), key, sizeof(key),
-			  sodium_base64_VARIANT_ORIGINAL);
-	sodium_memzero(key, sizeof(key));
-	len = snprintf(text, size,
-		       "node: {private_key: \"%s\", listen_port: %d, interface: egbench}\n%s",
-		       key_b64, BENCH_DP_LISTEN_PORT, body);
-	if (len > 0 && (size_t)len < size)
-		config = config_load_buffer(program, text, (size_t)len, error, sizeof(error));
-	else
-		snprintf(error, sizeof(error), "config text too long");
-	sodium_memzero(key_b64, sizeof(key_b64));
-	sodium_memzero(text, size);
-	free(text);
-	if (config == NULL)
-		log_error("%s: config: %s", program, error);
-	return config;
-}
-
-int
-bench_dp_start(struct bench_dp *b, struct config *config, const char *argv0)
-{
-	b->config = config;
-	log_set_level((enum log_level)config->log_level);
-	if (eal_init_from_config(config, argv0, &b->eal) != 0)
-		return -1;
-	b->eal_up = true;
-	b->dp = dataplane_create(config);
-	if (b->dp == NULL)
-		return -1;
-	b->mtu = config->node.mtu;
-	if (wg_transport_ctx_init(&b->peer_crypto) != 0) {
-		log_error("bench: ipsec-mb manager for the peers failed");
-		return -1;
-	}
-	return 0;
-}
-
-void
-bench_dp_stop(struct bench_dp *b)
-{
-	if (b->peer_crypto.mgr != NULL)
-		wg_transport_ctx_fini(&b->peer_crypto);
-	dataplane_destroy(b->dp);
-	b->dp = NULL;
-	if (b->eal_up)
-		rte_eal_cleanup();
-	b->eal_up = false;
-	eal_args_free(&b->eal);
-	config_free(b->config);
-	b->config = NULL;
-}
+/* ---- running on a worker lcore ---- */
 
 struct run {
 	int (*fn)(void *arg);
@@ -130,23 +65,18 @@ bench_dp_print_setup(const struct worker *w, int worker_cpu, int main_cpu)
 	       w->dp->burst);
 }
 
-/* ---- peers ---- */
+/* ---- the peer ---- */
 
 int
-bench_peer_add(struct dataplane *dp, struct bench_peer *p, const struct netendpoint *endpoint,
-	       const struct netprefix *allowed)
+bench_peer_init(struct bench_peer *p, struct dp_peer *peer)
 {
-	uint8_t public_key[32];
-	struct allowedips_entry entry = {.prefix = *allowed};
-
-	randombytes_buf(public_key, sizeof(public_key));
-	p->peer = dp_peer_add(dp, public_key);
-	if (p->peer == NULL)
+	memset(p, 0, sizeof(*p));
+	p->peer = peer;
+	if (wg_transport_ctx_init(&p->crypto) != 0) {
+		log_error("bench: ipsec-mb manager for the peer failed");
 		return -1;
-	if (dp_peer_set_endpoint(dp, p->peer, endpoint) != 0)
-		return -1;
-	entry.value = p->peer;
-	return dp_allowedips_publish(dp, &entry, 1);
+	}
+	return 0;
 }
 
 int
@@ -179,6 +109,15 @@ bench_peer_release(struct dataplane *dp, struct bench_peer *p)
 	p->kp = NULL;
 	sodium_memzero(p->send_key, sizeof(p->send_key));
 	sodium_memzero(p->receive_key, sizeof(p->receive_key));
+}
+
+void
+bench_peer_fini(struct dataplane *dp, struct bench_peer *p)
+{
+	bench_peer_release(dp, p);
+	if (p->crypto.mgr != NULL)
+		wg_transport_ctx_fini(&p->crypto);
+	p->crypto.mgr = NULL;
 }
 
 /* ---- frames ---- */
@@ -226,19 +165,16 @@ bench_udp_packet_write(uint8_t *p, uint32_t size, const uint8_t src[4], const ui
 }
 
 uint8_t *
-bench_wg_frame_write(struct bench_frame *f, const struct bench_dp *b,
-		     const struct rte_ether_addr *dst_mac, const struct rte_ether_addr *src_mac,
-		     const uint8_t src[4], const uint8_t dst[4], uint16_t sport, uint32_t size)
+bench_wg_frame_write(struct bench_frame *f, const struct dataplane *dp, uint32_t size)
 {
-	uint32_t msg_len = (uint32_t)wg_transport_message_len(size, b->mtu);
-	uint8_t *inner = f->bytes + BENCH_DP_OUTER_HLEN + WG_MSG_TRANSPORT_HEADER_LEN;
+	uint32_t msg_len = (uint32_t)wg_transport_message_len(size, dp->wg->mtu);
 
 	memset(f, 0, sizeof(*f));
-	bench_ether_write(f->bytes, dst_mac, src_mac);
-	bench_ipv4_udp_write(f->bytes + L2_HLEN, src, dst, sport, BENCH_DP_LISTEN_PORT,
-			     (uint16_t)msg_len);
+	bench_ether_write(f->bytes, &dp->ports[CONFIG_PORT_PUBLIC].mac, &dp_fixture_peer_mac);
+	bench_ipv4_udp_write(f->bytes + L2_HLEN, dp_fixture_peer_ip, dp_fixture_public_ip,
+			     DP_FIXTURE_PEER_PORT, DP_FIXTURE_LISTEN_PORT, (uint16_t)msg_len);
 	f->len = BENCH_DP_OUTER_HLEN + msg_len;
-	return inner;
+	return f->bytes + BENCH_DP_OUTER_HLEN + WG_MSG_TRANSPORT_HEADER_LEN;
 }
 
 /* ---- rounds ---- */
@@ -275,8 +211,8 @@ bench_round_fill(struct rte_mbuf **pkts, uint32_t n, const struct bench_frame *f
 }
 
 void
-bench_round_seal(struct bench_dp *b, struct bench_peer *p, struct rte_mbuf **pkts, uint32_t n,
-		 uint32_t size, struct wg_transport_op *ops)
+bench_round_seal(const struct dataplane *dp, struct bench_peer *p, struct rte_mbuf **pkts,
+		 uint32_t n, uint32_t size, struct wg_transport_op *ops)
 {
 	for (uint32_t i = 0; i < n; i++)
 		ops[i] = (struct wg_transport_op){
@@ -286,19 +222,9 @@ bench_round_seal(struct bench_dp *b, struct bench_peer *p, struct rte_mbuf **pkt
 			.receiver = p->local_index,
 			.counter = p->counter++,
 		};
-	if (wg_transport_seal_burst(&b->peer_crypto, ops, n, b->mtu) != n) {
+	if (wg_transport_seal_burst(&p->crypto, ops, n, dp->wg->mtu) != n) {
 		log_error("bench: sealing the peer's frames failed");
 		exit(1);
-	}
-}
-
-void
-bench_tx_flush(struct worker *w)
-{
-	for (unsigned int i = 0; i < w->source_count; i++) {
-		uint16_t p = w->sources[i].eth_port;
-
-		rte_eth_tx_buffer_flush(p, w->queue, w->tx[p]);
 	}
 }
 
@@ -320,7 +246,7 @@ bench_round_process(struct worker *w, const struct rx_source *src, struct rte_mb
 		wg_data_flush(w);
 		rte_rcu_qsbr_quiescent(dp->rcu, w->index);
 	}
-	bench_tx_flush(w);
+	dp_fixture_tx_flush(w);
 	return bench_now_ns() - t0;
 }
 
@@ -374,18 +300,9 @@ bench_tally_ns(const struct bench_tally *t, double *alloc_ns)
 void
 bench_dp_print_disturbed(void)
 {
-	printf("rounds left out because the thread was preempted during them: %" PRIu64 " of %" PRIu64
-	       "; segments that had to include such rounds: %" PRIu64 "\n",
+	printf("rounds left out because the thread was preempted during them: %" PRIu64
+	       " of %" PRIu64 "; segments that had to include such rounds: %" PRIu64 "\n",
 	       rounds_disturbed, rounds_total, segments_disturbed);
-}
-
-const struct rx_source *
-bench_source_of(const struct worker *w, enum config_port_role role)
-{
-	for (unsigned int i = 0; i < w->source_count; i++)
-		if (w->sources[i].role == role && !w->sources[i].from_tap)
-			return &w->sources[i];
-	return NULL;
 }
 
 uint64_t

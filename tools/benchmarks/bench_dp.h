@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * What the data plane benchmarks (bench_dataplane, bench_exit) share: a data plane made as
- * exitgated makes it (a struct config from YAML text, EAL from that config, dataplane_create),
- * a peer with a current keypair published with the data plane's own control-side functions,
- * the frames a peer or a host sends, and the body of worker_main's loop run over a prepared
- * round of frames. Everything per packet is the data plane's own code; only set-up is here.
+ * What the data plane benchmarks (bench_dataplane, bench_exit) add to dp_fixture.h's data plane
+ * to measure it: the peer's side of the tunnel (the keys of a current keypair, sealing what the
+ * peer sends), the frames a peer or a host sends, rounds of them through the body of
+ * worker_main's loop, tallies that leave out rounds during which the thread was preempted, and
+ * what a segment's checks read. Everything per packet is the data plane's own code; the set-up
+ * is dp_fixture's, shared with the data plane fuzz target.
  */
 #ifndef EXITGATE_BENCH_DP_H
 #define EXITGATE_BENCH_DP_H
@@ -17,9 +18,7 @@
 #include <rte_mbuf.h>
 #include <rte_udp.h>
 
-#include "config.h"
-#include "dp.h"
-#include "eal.h"
+#include "dp_fixture.h"
 #include "l3.h"
 #include "transport.h"
 #include "wg_data.h"
@@ -27,7 +26,6 @@
 
 enum {
 	BENCH_DP_ROUND_MAX = 8192, /* frames prepared, then processed, per round */
-	BENCH_DP_LISTEN_PORT = 41641,
 	BENCH_DP_FRAME_MAX = 1600,
 	/* Ethernet, IPv4 and UDP in front of a WireGuard message */
 	BENCH_DP_OUTER_HLEN = L2_HLEN + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr),
@@ -39,35 +37,28 @@ struct bench_frame {
 	uint32_t len;
 };
 
-struct bench_dp {
-	struct config *config;
-	struct eal_args eal;
-	bool eal_up;
-	struct dataplane *dp;
-	uint32_t mtu;
-	struct wg_transport_ctx peer_crypto; /* plays the peers: seals what they send */
-};
-
-/* One peer of the data plane and the keys both sides use. */
+/* The fixture's peer as the benchmarks play it: the keys both sides use and the peer's own
+ * ipsec-mb manager, which seals what the peer sends. */
 struct bench_peer {
-	struct dp_peer *peer;
+	struct dp_peer *peer; /* the fixture's */
 	struct dp_keypair *kp;
 	uint8_t send_key[WG_KEY_LEN];    /* ours: what the data plane seals with */
 	uint8_t receive_key[WG_KEY_LEN]; /* the peer's send key: what the data plane opens */
 	uint32_t local_index;
 	uint32_t remote_index;
 	uint64_t counter; /* of the next message "from the peer" */
+	struct wg_transport_ctx crypto;
 };
 
-/*
- * A config from YAML text: a node section with a fresh private key, then body (the dataplane,
- * ports, exit and log sections). NULL after logging why.
- */
-struct config *bench_dp_config(const char *program, const char *body);
-/* EAL from config (b takes it) and a data plane; 0 or -1 after logging why. */
-int bench_dp_start(struct bench_dp *b, struct config *config, const char *argv0);
-/* Everything bench_dp_start made, whatever state it is in. */
-void bench_dp_stop(struct bench_dp *b);
+/* The peer's side of a fixture's peer: 0 or -1 after logging why. */
+int bench_peer_init(struct bench_peer *p, struct dp_peer *peer);
+/* A new current keypair (fresh window and counters, far from the rekey age): 0 or -1.
+ * Retires the previous one and reclaims what the workers no longer see. */
+int bench_peer_keypair_fresh(struct dataplane *dp, struct bench_peer *p);
+/* Retire the keypair and wipe the keys (before its data plane goes). */
+void bench_peer_release(struct dataplane *dp, struct bench_peer *p);
+/* bench_peer_release, and the peer's ipsec-mb manager freed. */
+void bench_peer_fini(struct dataplane *dp, struct bench_peer *p);
 
 /* Run fn(arg) on a worker lcore, waiting without spinning (the main lcore's CPU may be the
  * only other one): fn's result, or -1 when it could not be launched. */
@@ -75,15 +66,6 @@ int bench_dp_run(unsigned int lcore, int (*fn)(void *arg), void *arg);
 /* The lines every data plane benchmark prints above its figures: the machine, the cores, the
  * libraries and the burst. */
 void bench_dp_print_setup(const struct worker *w, int worker_cpu, int main_cpu);
-
-/* A peer with an endpoint and allowed IPs (the only ones: the table is replaced). */
-int bench_peer_add(struct dataplane *dp, struct bench_peer *p, const struct netendpoint *endpoint,
-		   const struct netprefix *allowed);
-/* A new current keypair (fresh window and counters, far from the rekey age): 0 or -1.
- * Retires the previous one and reclaims what the workers no longer see. */
-int bench_peer_keypair_fresh(struct dataplane *dp, struct bench_peer *p);
-/* Retire the keypair and wipe the keys. */
-void bench_peer_release(struct dataplane *dp, struct bench_peer *p);
 
 /* Headers and packets, in network order at p. */
 void bench_ether_write(uint8_t *p, const struct rte_ether_addr *dst,
@@ -93,12 +75,10 @@ void bench_ipv4_udp_write(uint8_t *p, const uint8_t src[4], const uint8_t dst[4]
 /* An IPv4/UDP packet of size bytes in all. */
 void bench_udp_packet_write(uint8_t *p, uint32_t size, const uint8_t src[4], const uint8_t dst[4],
 			    uint16_t sport, uint16_t dport);
-/* A peer's datagram to the listen port carrying an inner packet of size bytes, its message
- * still in plaintext: bench_round_seal seals it in each mbuf. Returns the inner packet. */
-uint8_t *bench_wg_frame_write(struct bench_frame *f, const struct bench_dp *b,
-			      const struct rte_ether_addr *dst_mac,
-			      const struct rte_ether_addr *src_mac, const uint8_t src[4],
-			      const uint8_t dst[4], uint16_t sport, uint32_t size);
+/* The peer's datagram from its endpoint to the listen port of the public port, carrying an inner
+ * packet of size bytes, its message still in plaintext: bench_round_seal seals it in each mbuf.
+ * Returns where the inner packet goes. */
+uint8_t *bench_wg_frame_write(struct bench_frame *f, const struct dataplane *dp, uint32_t size);
 
 /* Allocate n mbufs in bursts of the data plane's burst, as an RX refill would: ns it took. */
 uint64_t bench_round_alloc(struct dataplane *dp, struct rte_mbuf **pkts, uint32_t n);
@@ -107,7 +87,7 @@ void bench_round_fill(struct rte_mbuf **pkts, uint32_t n, const struct bench_fra
 		      uint16_t eth_port);
 /* The peer seals the messages of n frames (bench_wg_frame_write) with its counters in order;
  * ops: scratch of n entries. Exits on failure. */
-void bench_round_seal(struct bench_dp *b, struct bench_peer *p, struct rte_mbuf **pkts,
+void bench_round_seal(const struct dataplane *dp, struct bench_peer *p, struct rte_mbuf **pkts,
 		      uint32_t n, uint32_t size, struct wg_transport_op *ops);
 /*
  * The timed part: worker_main's loop body for one RX source fed the round (the clock, the
@@ -117,8 +97,6 @@ void bench_round_seal(struct bench_dp *b, struct bench_peer *p, struct rte_mbuf 
  */
 uint64_t bench_round_process(struct worker *w, const struct rx_source *src,
 			     struct rte_mbuf **pkts, uint32_t n);
-/* Flush every TX buffer of a worker. */
-void bench_tx_flush(struct worker *w);
 
 /*
  * The time of a segment's rounds. The machine is shared: a round during which the benchmark
@@ -145,8 +123,6 @@ double bench_tally_ns(const struct bench_tally *t, double *alloc_ns);
  * disturbed rounds. */
 void bench_dp_print_disturbed(void);
 
-/* The worker's RX source of a role's port (not its TAP). */
-const struct rx_source *bench_source_of(const struct worker *w, enum config_port_role role);
 /* Packets sent out of an ethdev so far. */
 uint64_t bench_port_opackets(uint16_t eth_port);
 /* Drops since before (each reason logged): their number. */

@@ -3,10 +3,11 @@
  * bench_exit: the exit path per worker core (a peer's traffic to the internet and back), through
  * the data plane's real per-packet code, with many flows.
  *
- * Set-up (bench_dp.h, as bench_dataplane and exitgated do it): a data plane from a config with a
- * public port and an egress port (net_null vdevs; egress 10.0.2.10/24 via gateway 10.0.2.1),
- * exit enabled with masquerade, one worker; a peer (endpoint 10.0.1.2, allowed IPs
- * 10.77.0.0/16) with a current keypair; the peer's and the gateway's MACs learnt (neighbor_learn).
+ * Set-up (dp_fixture.h, as bench_dataplane, the data plane fuzz target and exitgated do it): a
+ * data plane with a public, an inner and an egress port (net_null vdevs; egress 10.0.2.10/24 via
+ * gateway 10.0.2.1, MTU 1500), exit enabled with masquerade (SESSIONS sessions, UDP timeout an
+ * hour so that no session expires during the run), one worker; the peer (endpoint 10.0.1.2,
+ * allowed IP 10.77.0.2) with a current keypair; the peer's and the gateway's MACs learnt.
  * Flows are UDP from the peer's tunnel address 10.77.0.2, source ports in the ephemeral range
  * (outside the masquerade range, as a client's are: every new session searches for a port), to
  * port 443 of 198.18.0.0/15 hosts, four flows per host.
@@ -65,7 +66,6 @@
 #include "l2.h"
 #include "log.h"
 #include "nat.h"
-#include "neighbor.h"
 
 enum {
 	ROUND_DEFAULT = 1024,
@@ -73,7 +73,8 @@ enum {
 	FLOW_COUNTS = 2,
 	SETUP_FLOWS = 131072,  /* new sessions per setup segment: half the table's capacity */
 	SESSIONS = 262144,     /* exit.sessions */
-	PEER_PORT = 51820,
+	UDP_TIMEOUT_S = 3600,  /* exit.timeouts.udp: longer than any run */
+	EGRESS_MTU = 1500,     /* an Ethernet link: the largest size leaves unfragmented */
 	REMOTE_PORT = 443,
 	SPORT_BASE = 49152,    /* the inner source ports: ephemeral, outside the masquerade range */
 	SPORT_SPAN = 16384,
@@ -82,14 +83,6 @@ enum {
 };
 
 static const uint32_t flow_counts[FLOW_COUNTS] = {10000, 100000};
-
-static const uint8_t public_ip[4] = {10, 0, 1, 10}; /* ports.public */
-static const uint8_t exit_ip[4] = {10, 0, 2, 10};   /* ports.egress: the masquerade address */
-static const uint8_t gateway_ip[4] = {10, 0, 2, 1};
-static const uint8_t peer_ip[4] = {10, 0, 1, 2};    /* the peer's endpoint */
-static const uint8_t tunnel_ip[4] = {10, 77, 0, 2}; /* the peer's address in the tunnel */
-static const struct rte_ether_addr peer_mac = {{0x02, 0, 0, 0, 0, 0x02}};
-static const struct rte_ether_addr gateway_mac = {{0x02, 0, 0, 0, 0, 0x01}};
 
 enum path {
 	PATH_OUTBOUND,
@@ -110,7 +103,7 @@ struct figure {
 };
 
 struct bench {
-	struct bench_dp base;
+	struct dp_fixture fixture;
 	struct dataplane *dp;
 	struct worker *w;      /* the worker measured (two workers: worker 0) */
 	struct worker *other;  /* two workers: worker 1 */
@@ -190,18 +183,17 @@ flow_write(const struct bench *b, uint8_t *packet, uint32_t flow, bool outbound)
 static void
 frames_build(struct bench *b, uint32_t size)
 {
-	const struct dp_port *pub = &b->dp->ports[CONFIG_PORT_PUBLIC];
 	const struct dp_port *egress = &b->dp->ports[CONFIG_PORT_EGRESS];
 	uint8_t remote[4] = {0};
 	uint8_t *packet;
 
-	packet = bench_wg_frame_write(&b->outbound_in, &b->base, &pub->mac, &peer_mac, peer_ip,
-				      public_ip, PEER_PORT, size);
-	bench_udp_packet_write(packet, size, tunnel_ip, remote, SPORT_BASE, REMOTE_PORT);
+	packet = bench_wg_frame_write(&b->outbound_in, b->dp, size);
+	bench_udp_packet_write(packet, size, dp_fixture_tunnel_ip, remote, SPORT_BASE, REMOTE_PORT);
 
 	memset(&b->return_in, 0, sizeof(b->return_in));
-	bench_ether_write(b->return_in.bytes, &egress->mac, &gateway_mac);
-	bench_udp_packet_write(b->return_in.bytes + L2_HLEN, size, remote, exit_ip, REMOTE_PORT, 0);
+	bench_ether_write(b->return_in.bytes, &egress->mac, &dp_fixture_gateway_mac);
+	bench_udp_packet_write(b->return_in.bytes + L2_HLEN, size, remote, dp_fixture_egress_ip,
+			       REMOTE_PORT, 0);
 	b->return_in.len = L2_HLEN + size;
 }
 
@@ -214,65 +206,37 @@ round_prepare(struct bench *b, struct worker *w, bool outbound, uint32_t size)
 	uint32_t offset = outbound ? BENCH_DP_OUTER_HLEN + WG_MSG_TRANSPORT_HEADER_LEN : L2_HLEN;
 
 	bench_round_fill(b->pkts, b->round, outbound ? &b->outbound_in : &b->return_in,
-			 bench_source_of(w, role)->eth_port);
+			 dp_fixture_source(w, role)->eth_port);
 	for (uint32_t i = 0; i < b->round; i++) {
 		flow_write(b, rte_pktmbuf_mtod_offset(b->pkts[i], uint8_t *, offset),
 			   b->flow_table[b->cursor], outbound);
 		b->cursor = (b->cursor + 1) % b->flows;
 	}
 	if (outbound)
-		bench_round_seal(&b->base, &b->peer, b->pkts, b->round, size, b->ops);
+		bench_round_seal(b->dp, &b->peer, b->pkts, b->round, size, b->ops);
 }
 
 /* ---- set-up ---- */
 
-static int
-peer_setup(struct bench *b)
+/* The fixture's options for a data plane of `workers` workers on the ports from first_device;
+ * lcores: the main lcore and, on the benchmark CPU, both workers' (EAL is made once, from the
+ * first data plane's options: it makes the second's lcores and ports too; only one of the two
+ * worker lcores runs at a time). */
+static struct dp_fixture_options
+fixture_options(const char *lcores, unsigned int workers, unsigned int first_device)
 {
-	struct dataplane *dp = b->dp;
-	struct netendpoint endpoint = {.addr = {.family = AF_INET}, .port = PEER_PORT};
-	struct netprefix allowed = {.addr = {.family = AF_INET}, .len = 16};
-	struct netaddr hop = {.family = AF_INET};
-	uint64_t now = dp_now_ns();
-
-	memcpy(endpoint.addr.bytes, peer_ip, 4);
-	memcpy(allowed.addr.bytes, tunnel_ip, 2);
-	if (bench_peer_add(dp, &b->peer, &endpoint, &allowed) != 0)
-		return -1;
-	memcpy(hop.bytes, peer_ip, 4);
-	neighbor_learn(dp->neighbors, CONFIG_PORT_PUBLIC, &hop, &peer_mac, true, now);
-	memcpy(hop.bytes, gateway_ip, 4);
-	neighbor_learn(dp->neighbors, CONFIG_PORT_EGRESS, &hop, &gateway_mac, true, now);
-	return 0;
-}
-
-static struct config *
-config_build(int main_cpu, int worker_cpu, unsigned int workers, const char *public_dev,
-	     const char *egress_dev)
-{
-	char body[1536];
-
-	/* EAL is made once, from the first config: it creates the second data plane's ports and
-	 * lcores too (both workers' lcores on the benchmark CPU; only one runs at a time) */
-	snprintf(body, sizeof(body),
-		 "dataplane:\n"
-		 "  workers: %u\n"
-		 "  lcores: \"0@%d,1@%d,2@%d\"\n"
-		 "  eal: [\"--no-huge\", \"-m\", \"1024\", \"--no-shconf\",\n"
-		 "        \"--vdev\", \"net_null2\", \"--vdev\", \"net_null3\"]\n"
-		 "ports:\n"
-		 "  public: {device: %s, addresses: [10.0.1.10/24]}\n"
-		 "  egress: {device: %s, addresses: [10.0.2.10/24], gateway: 10.0.2.1}\n"
-		 "exit:\n"
-		 "  enabled: true\n"
-		 "  masquerade: true\n"
-		 "  sessions: %d\n"
-		 "  sessions_per_peer: %d\n"
-		 "  timeouts: {udp: 3600}\n"
-		 "log: {level: warn}\n",
-		 workers, main_cpu, worker_cpu, worker_cpu, public_dev, egress_dev, SESSIONS,
-		 SESSIONS);
-	return bench_dp_config("bench_exit", body);
+	return (struct dp_fixture_options){
+		.name = "bench_exit",
+		.lcores = lcores,
+		.workers = workers,
+		.eal_memory_mb = 1024,
+		.first_device = first_device,
+		.spare_devices = first_device == 0 ? DP_FIXTURE_DEVICES : 0,
+		.exit = true,
+		.egress_mtu = EGRESS_MTU,
+		.sessions = SESSIONS,
+		.udp_timeout_s = UDP_TIMEOUT_S,
+	};
 }
 
 /* ---- checks ---- */
@@ -374,8 +338,8 @@ round_process_pair(struct worker *arrive, struct worker *partner, const struct r
 		wg_data_flush(partner);
 		rte_rcu_qsbr_quiescent(dp->rcu, partner->index);
 	}
-	bench_tx_flush(arrive);
-	bench_tx_flush(partner);
+	dp_fixture_tx_flush(arrive);
+	dp_fixture_tx_flush(partner);
 	return bench_now_ns() - t0;
 }
 
@@ -412,7 +376,7 @@ segment(struct bench *b, enum path path, uint32_t size, uint64_t segment_ns, str
 	struct worker *arrive = path == PATH_RETURN_HANDOFF ? b->other : b->w;
 	struct worker *partner = b->other == NULL ? NULL : arrive == b->w ? b->other : b->w;
 	const struct rx_source *src =
-		bench_source_of(arrive, outbound ? CONFIG_PORT_PUBLIC : CONFIG_PORT_EGRESS);
+		dp_fixture_source(arrive, outbound ? CONFIG_PORT_PUBLIC : CONFIG_PORT_EGRESS);
 	struct bench_tally tally = {0};
 	struct snapshot before;
 
@@ -666,30 +630,20 @@ usage(FILE *out)
 		BENCH_DP_ROUND_MAX, ROUND_DEFAULT, FLOWS_MAX, flow_counts[0], flow_counts[1]);
 }
 
-/* The two-worker data plane, after the first one is gone. */
+/* The two-worker data plane in place of the first, on the spare ports. */
 static int
-pair_run(struct bench *b, int main_cpu, int worker_cpu)
+pair_run(struct bench *b, const char *lcores)
 {
-	struct config *config = config_build(main_cpu, worker_cpu, 2, "net_null2", "net_null3");
-	int rc = -1;
+	struct dp_fixture_options o = fixture_options(lcores, 2, DP_FIXTURE_DEVICES);
 
-	if (config == NULL)
+	bench_peer_release(b->dp, &b->peer);
+	if (dp_fixture_replace(&b->fixture, &o) != 0)
 		return -1;
-	memset(&b->peer, 0, sizeof(b->peer));
-	b->dp = dataplane_create(config);
-	if (b->dp == NULL)
-		goto out;
+	b->dp = b->fixture.dp;
 	b->w = b->dp->workers[0];
 	b->other = b->dp->workers[1];
-	if (peer_setup(b) != 0)
-		goto out;
-	rc = bench_dp_run(b->w->lcore, bench_lcore_pair, b);
-out:
-	bench_peer_release(b->dp, &b->peer);
-	dataplane_destroy(b->dp);
-	b->dp = NULL;
-	config_free(config);
-	return rc;
+	b->peer.peer = b->fixture.peer;
+	return bench_dp_run(b->w->lcore, bench_lcore_pair, b);
 }
 
 int
@@ -707,7 +661,8 @@ main(int argc, char **argv)
 	static struct bench bench; /* large: not on the stack */
 	struct bench *b = &bench;
 	int worker_cpu = bench_default_core(), main_cpu;
-	struct config *config;
+	struct dp_fixture_options fixture;
+	char lcores[64];
 	unsigned long flows;
 	int opt, rc = 1;
 
@@ -760,33 +715,26 @@ main(int argc, char **argv)
 	main_cpu = bench_main_core(worker_cpu);
 	if (sodium_init() < 0)
 		return 1;
-	config = config_build(main_cpu, worker_cpu, 1, "net_null0", "net_null1");
-	if (config == NULL)
-		return 1;
-	if (bench_dp_start(&b->base, config, argv[0]) != 0)
+	snprintf(lcores, sizeof(lcores), "0@%d,1@%d,2@%d", main_cpu, worker_cpu, worker_cpu);
+	fixture = fixture_options(lcores, 1, 0);
+	if (dp_fixture_start(&b->fixture, &fixture, argv[0]) != 0)
 		goto out;
-	b->dp = b->base.dp;
-	b->w = b->dp->workers[0];
-	if (peer_setup(b) != 0) {
-		log_error("bench_exit: set-up failed");
+	b->dp = b->fixture.dp;
+	b->w = b->fixture.w;
+	if (bench_peer_init(&b->peer, b->fixture.peer) != 0)
 		goto out;
-	}
 	if (bench_dp_run(b->w->lcore, bench_lcore, b) != 0)
 		goto out;
 	print_figures(b, main_cpu, worker_cpu);
 	if (b->two_workers) {
-		/* the two-worker data plane takes the place of the first */
-		bench_peer_release(b->dp, &b->peer);
-		dataplane_destroy(b->base.dp);
-		b->base.dp = NULL;
-		if (pair_run(b, main_cpu, worker_cpu) != 0)
+		if (pair_run(b, lcores) != 0)
 			goto out;
 		print_pair_figures(b);
 	}
 	bench_dp_print_disturbed();
 	rc = 0;
 out:
-	bench_peer_release(b->dp, &b->peer);
-	bench_dp_stop(&b->base);
+	bench_peer_fini(b->fixture.dp, &b->peer);
+	dp_fixture_stop(&b->fixture);
 	return rc;
 }

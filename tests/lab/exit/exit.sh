@@ -192,9 +192,13 @@ drop() { ctl stats --json | python3 -c "import json,sys
 print(sum(w['drops']['$1'] for w in json.load(sys.stdin)['workers']))"; }
 spoof0=$(drop wg_allowed_ips_source)
 ip -n egx-c addr add 10.66.0.99/32 dev egxc0
-inc ping -c 3 -W 1 -I 10.66.0.99 2.0.0.10 >/dev/null 2>&1
+spoof_replies=$(inc ping -c 3 -W 1 -I 10.66.0.99 2.0.0.10 2>/dev/null | grep -c 'bytes from')
 spoof1=$(drop wg_allowed_ips_source)
-lab_expect_eq "spoofed inner sources dropped and counted" 3 $((spoof1 - spoof0))
+lab_expect_eq "no reply to a spoofed inner source" 0 "$spoof_replies"
+# at least the three echo requests: the client's kernel may send more from the new address
+# (a late segment or an ICMP error), and those are dropped for the same reason
+lab_check "spoofed inner sources dropped and counted ($((spoof1 - spoof0)))" \
+	test $((spoof1 - spoof0)) -ge 3
 
 # ---- IPv6-only underlay, IPv4 and IPv6 inside ----
 # both clients move their tunnels to the node's IPv6 address, and lose their IPv4 underlay (so

@@ -13,7 +13,8 @@
 # Asserts: ping both ways; iperf3 both directions above a floor that catches breakage; handshakes
 # started by either side; exact byte counters on both `wg show` outputs; roaming; 100 peers; the
 # intruder gets no reply at all; a flood of garbage leaves the tunnel up and shows up as drops by
-# reason; `wg set` and `wg show dump`; reload (good and bad file); malformed UAPI requests.
+# reason; `wg set` and `wg show dump`; reload (good and bad file); malformed UAPI and control
+# socket requests.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
@@ -204,6 +205,12 @@ lab_check "wg set refuses a peer with the node's own key" \
 lab_check "malformed UAPI request gets an error and only that connection closes" \
 	sh -c "printf 'frobnicate=1\n\n' | socat -t 2 - UNIX-CONNECT:/var/run/wireguard/egn0.sock | grep -q '^errno=-71'"
 lab_check "the UAPI socket still answers" wg show egn0 public-key
+lab_check "the control socket refuses an unknown verb" \
+	sh -c "printf 'frobnicate\n' | socat -t 2 - UNIX-CONNECT:$LAB_TMP/control.sock |
+		grep -q '^ERR unknown verb frobnicate'"
+lab_check "and an unknown option" \
+	sh -c "printf 'status --yaml\n' | socat -t 2 - UNIX-CONNECT:$LAB_TMP/control.sock |
+		grep -q '^ERR unknown option --yaml'"
 
 # ---- reload: a peer added, the client's tunnel undisturbed; a bad file refused ----
 hs0=$(wg show egn0 latest-handshakes | awk -v k="$(cat client.pub)" '$1 == k {print $2}')

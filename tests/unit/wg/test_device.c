@@ -289,6 +289,129 @@ test_cookie_round_trip(void **state)
 	assert_int_equal(drops(&net->b, WG_DROP_NEEDS_COOKIE), 1);
 }
 
+/* Deliver from's outbox to to as the relay does: each message names its peer (the caller sends
+ * a relayed peer's messages over DERP whatever its endpoint) and arrives from a relay source. */
+static unsigned
+relay_pump(struct node *from, struct node *to)
+{
+	struct netendpoint source;
+	struct wg_outbound out;
+	unsigned n = 0;
+
+	wg_relay_source(&source, from->public_key);
+	while (wg_device_pop_output(from->dev, &out)) {
+		struct delivery *d = &deliveries[n];
+
+		assert_true(n < MAX_DELIVERIES);
+		assert_ptr_equal(out.peer, from->peer);
+		memcpy(d->buf, out.data, out.len);
+		d->len = out.len;
+		wg_device_receive(to->dev, &source, d->buf, d->len, &d->result);
+		n++;
+	}
+	return n;
+}
+
+/* Handshakes through the relay: a relayed peer without an endpoint is sendable, and a relay
+ * source never becomes (or replaces) a peer's UDP endpoint. */
+static void
+test_relayed_handshakes(void **state)
+{
+	struct net *net = *state;
+	struct netendpoint source;
+
+	/* a knows b's UDP endpoint (unusable: UDP is blocked); b knows none of a's */
+	wg_peer_set_relayed(net->a.peer, true);
+	wg_peer_set_relayed(net->b.peer, true);
+	wg_peer_set_endpoint(net->b.peer, NULL);
+	wg_relay_source(&source, net->a.public_key);
+	assert_true(wg_source_is_relay(&source));
+	assert_memory_equal(source.addr.bytes, net->a.public_key, sizeof(source.addr.bytes));
+	assert_int_equal(source.port, 0);
+
+	/* b initiates without an endpoint */
+	send_text(&net->b, "through the relay");
+	assert_int_equal(relay_pump(&net->b, &net->a), 1);
+	assert_int_equal(deliveries[0].result.verdict, WG_RX_HANDSHAKE);
+	assert_ptr_equal(deliveries[0].result.peer, net->a.peer);
+	assert_true(net->a.peer->has_endpoint);
+	assert_true(netendpoint_equal(&net->a.peer->endpoint, &net->b.addr));
+	assert_int_equal(relay_pump(&net->a, &net->b), 1); /* the response */
+	assert_int_equal(deliveries[0].result.verdict, WG_RX_HANDSHAKE);
+	assert_false(net->b.peer->has_endpoint);
+	assert_int_equal(relay_pump(&net->b, &net->a), 1);
+	expect_data(&deliveries[0], "through the relay");
+	send_text(&net->a, "and back");
+	assert_int_equal(relay_pump(&net->a, &net->b), 1);
+	expect_data(&deliveries[0], "and back");
+
+	/* a initiates: b answers a relayed initiation; a's endpoint for b stays the configured
+	 * one */
+	wg_peer_expire_current_keypairs(net->a.peer);
+	fake_env_advance_ms(&net->env, 100);
+	send_text(&net->a, "again");
+	assert_int_equal(relay_pump(&net->a, &net->b), 1);
+	assert_int_equal(deliveries[0].result.verdict, WG_RX_HANDSHAKE);
+	assert_false(net->b.peer->has_endpoint);
+	assert_int_equal(relay_pump(&net->b, &net->a), 1);
+	assert_true(netendpoint_equal(&net->a.peer->endpoint, &net->b.addr));
+	assert_int_equal(relay_pump(&net->a, &net->b), 1);
+	expect_data(&deliveries[0], "again");
+	assert_int_equal(drops(&net->a, WG_DROP_NO_ENDPOINT), 0);
+	assert_int_equal(drops(&net->b, WG_DROP_NO_ENDPOINT), 0);
+
+	/* not relayed any more and no endpoint: nowhere to send */
+	wg_peer_set_relayed(net->b.peer, false);
+	wg_peer_expire_current_keypairs(net->b.peer);
+	fake_env_advance_ms(&net->env, 100);
+	assert_int_equal(wg_device_send(net->b.dev, net->b.peer, deliveries[0].buf, 40), -1);
+	assert_int_equal(drops(&net->b, WG_DROP_NO_ENDPOINT), 1);
+}
+
+/* Under load, a relayed initiation without mac2 gets a cookie reply addressed to its relay
+ * source; the retry's mac2 (made for that source) is accepted and the relay source is one
+ * rate-limiter bucket. */
+static void
+test_relayed_cookie_under_load(void **state)
+{
+	struct net *net = *state;
+	struct netendpoint b_source;
+	struct wg_outbound out;
+	struct delivery init;
+	struct wg_rx_result result;
+	uint8_t copy[WG_MSG_INITIATION_LEN];
+	int i;
+
+	wg_peer_set_relayed(net->a.peer, true);
+	wg_peer_set_relayed(net->b.peer, true);
+	wg_relay_source(&b_source, net->b.public_key);
+	wg_device_set_handshake_queue_depth(net->a.dev, WG_DEVICE_DEFAULT_HANDSHAKE_QUEUE);
+	send_text(&net->b, "x");
+	capture(&net->b, WG_MSG_INITIATION, &init);
+	wg_device_receive(net->a.dev, &b_source, init.buf, init.len, &result);
+	assert_int_equal(result.drop_reason, WG_DROP_NEEDS_COOKIE);
+	assert_true(wg_device_pop_output(net->a.dev, &out));
+	assert_int_equal(out.data[0], WG_MSG_COOKIE_REPLY);
+	assert_null(out.peer);
+	assert_true(netendpoint_equal(&out.to, &b_source));
+	memcpy(init.buf, out.data, out.len);
+	wg_device_receive(net->b.dev, &net->a.addr, init.buf, out.len, &result);
+	assert_int_equal(result.verdict, WG_RX_HANDSHAKE);
+
+	fake_env_advance_ms(&net->env, 5400);
+	wg_device_run_timers(net->b.dev);
+	capture(&net->b, WG_MSG_INITIATION, &init);
+	for (i = 0; i < 6; i++) {
+		memcpy(copy, init.buf, sizeof(copy));
+		wg_device_receive(net->a.dev, &b_source, copy, sizeof(copy), &result);
+	}
+	/* as from a UDP source: 1 processed, 4 replays, then over the limit */
+	assert_int_equal(wg_device_stats(net->a.dev)->initiations_received, 1);
+	assert_int_equal(drops(&net->a, WG_DROP_TIMESTAMP_REPLAY), 4);
+	assert_int_equal(drops(&net->a, WG_DROP_RATELIMITED), 1);
+	assert_true(netendpoint_equal(&net->a.peer->endpoint, &net->b.addr));
+}
+
 /* Under load with a valid mac2, each source gets 5 handshake messages at once, then 20/s. */
 static void
 test_ratelimited_under_load(void **state)
@@ -973,6 +1096,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_psk_mismatch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cookie_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ratelimited_under_load, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_relayed_handshakes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_relayed_cookie_under_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_lengths_and_types, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_initiations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_responses_and_cookies, setup,

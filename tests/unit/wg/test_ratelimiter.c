@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The handshake rate limiter (control/wg/ratelimiter.c) on a fake clock: the burst of 5, then
- * 20 per second, IPv4 /32 and IPv6 /64 keys, a full table, and expiry.
+ * 20 per second, IPv4 /32, IPv6 /64 and relay-source keys, a full table, and expiry.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -128,6 +128,30 @@ test_keys(void **state)
 	assert_int_equal(ratelimiter_count(&f->rl), 5);
 }
 
+/* A relay source (family 0, a relay key's leading bytes) is one bucket per relayed sender. */
+static void
+test_relay_keys(void **state)
+{
+	struct fixture *f = *state;
+	struct netaddr v4 = addr("10.9.8.7"), one = {0}, other;
+	int i;
+
+	/* it starts with the IPv4 source's bytes: the family still tells them apart */
+	memset(one.bytes, 0xa1, sizeof(one.bytes));
+	memcpy(one.bytes, v4.bytes, 4);
+	other = one;
+	other.bytes[7] ^= 1; /* differs within the 8 bytes that name the sender */
+	for (i = 0; i < 5; i++)
+		assert_true(ratelimiter_allow(&f->rl, &one));
+	assert_false(ratelimiter_allow(&f->rl, &one));
+	for (i = 0; i < 5; i++)
+		assert_true(ratelimiter_allow(&f->rl, &other));
+	assert_false(ratelimiter_allow(&f->rl, &other));
+	for (i = 0; i < 5; i++)
+		assert_true(ratelimiter_allow(&f->rl, &v4));
+	assert_int_equal(ratelimiter_count(&f->rl), 3);
+}
+
 static void
 test_full_table(void **state)
 {
@@ -186,6 +210,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_burst_then_rate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_relay_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_table, setup_small, teardown),
 		cmocka_unit_test_setup_teardown(test_gc_deadline, setup, teardown),
 		cmocka_unit_test(test_bad_capacity),
