@@ -309,12 +309,12 @@ print_row(const char *path, uint32_t round, uint32_t size, double ns, double all
 }
 
 static void
-print_figures(const struct bench *b, int main_cpu, int worker_cpu)
+print_figures(const struct bench *b, int cpus, int main_cpu, int worker_cpu)
 {
 	printf("Data plane per worker core: real path (l2_input_burst + wg_data_flush, "
 	       "net_null ports), median of %d segments, %.2g s per figure\n",
 	       BENCH_REPS, b->seconds);
-	bench_dp_print_setup(b->w, worker_cpu, main_cpu);
+	bench_dp_print_setup(b->w, cpus, worker_cpu, main_cpu);
 	printf("bytes: inner IP packet (AEAD plaintext), Gbit/s of those bytes; ns/pkt includes "
 	       "mbuf alloc (column alloc) and free;\nround: packets per round (256: mbufs recycled "
 	       "through the lcore cache, L2; 1024: an RX ring's worth, L3/DRAM);\n"
@@ -357,7 +357,8 @@ main(int argc, char **argv)
 	};
 	static struct bench bench; /* large (two rounds of pointers and ops): not on the stack */
 	struct bench *b = &bench;
-	int worker_cpu = bench_default_core(), main_cpu;
+	/* before EAL pins this thread to the main lcore's CPU */
+	int worker_cpu = bench_default_core(), cpus = bench_cpu_count(), main_cpu;
 	struct dp_fixture_options fixture = {.name = "bench_dataplane", .eal_memory_mb = 512};
 	char lcores[64];
 	int opt, rc = 1;
@@ -409,7 +410,7 @@ main(int argc, char **argv)
 		goto out;
 	if (bench_dp_run(b->w->lcore, bench_lcore, b) != 0)
 		goto out;
-	print_figures(b, main_cpu, worker_cpu);
+	print_figures(b, cpus, main_cpu, worker_cpu);
 	bench_dp_print_disturbed();
 	rc = 0;
 out:

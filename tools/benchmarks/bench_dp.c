@@ -53,13 +53,13 @@ bench_dp_run(unsigned int lcore, int (*fn)(void *arg), void *arg)
 }
 
 void
-bench_dp_print_setup(const struct worker *w, int worker_cpu, int main_cpu)
+bench_dp_print_setup(const struct worker *w, int cpus, int worker_cpu, int main_cpu)
 {
 	char cpu[128];
 
 	bench_cpu_model(cpu, sizeof(cpu));
 	printf("cpu: %s (%d CPUs); worker lcore %u on CPU %d, main lcore on CPU %d\n", cpu,
-	       bench_cpu_count(), w->lcore, worker_cpu, main_cpu);
+	       cpus, w->lcore, worker_cpu, main_cpu);
 	printf("ipsec-mb %s (%s), %s, burst %u, 4 KiB pages (no hugepages)\n",
 	       imb_get_version_str(), wg_transport_ctx_arch(&w->crypto), rte_version(),
 	       w->dp->burst);

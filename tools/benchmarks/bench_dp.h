@@ -63,9 +63,9 @@ void bench_peer_fini(struct dataplane *dp, struct bench_peer *p);
 /* Run fn(arg) on a worker lcore, waiting without spinning (the main lcore's CPU may be the
  * only other one): fn's result, or -1 when it could not be launched. */
 int bench_dp_run(unsigned int lcore, int (*fn)(void *arg), void *arg);
-/* The lines every data plane benchmark prints above its figures: the machine, the cores, the
- * libraries and the burst. */
-void bench_dp_print_setup(const struct worker *w, int worker_cpu, int main_cpu);
+/* The lines every data plane benchmark prints above its figures: the machine (cpus: those the
+ * process had before EAL pinned it), the cores, the libraries and the burst. */
+void bench_dp_print_setup(const struct worker *w, int cpus, int worker_cpu, int main_cpu);
 
 /* Headers and packets, in network order at p. */
 void bench_ether_write(uint8_t *p, const struct rte_ether_addr *dst,

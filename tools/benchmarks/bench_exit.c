@@ -572,12 +572,12 @@ print_header(void)
 }
 
 static void
-print_figures(const struct bench *b, int main_cpu, int worker_cpu)
+print_figures(const struct bench *b, int cpus, int main_cpu, int worker_cpu)
 {
 	printf("Exit path per worker core: real path (l2_input_burst + wg_data_flush + exit_poll, "
 	       "net_null ports), median of %d segments, %.2g s per figure\n",
 	       BENCH_REPS, b->seconds);
-	bench_dp_print_setup(b->w, worker_cpu, main_cpu);
+	bench_dp_print_setup(b->w, cpus, worker_cpu, main_cpu);
 	printf("exit: masquerade to 10.0.2.10 on the egress port, via gateway 10.0.2.1; one peer; "
 	       "flows: UDP 10.77.0.2:%d-%d -> 198.18.0.0/15 port %d, %d per host\n",
 	       SPORT_BASE, SPORT_BASE + SPORT_SPAN - 1, REMOTE_PORT, FLOWS_PER_HOST);
@@ -660,7 +660,8 @@ main(int argc, char **argv)
 	};
 	static struct bench bench; /* large: not on the stack */
 	struct bench *b = &bench;
-	int worker_cpu = bench_default_core(), main_cpu;
+	/* before EAL pins this thread to the main lcore's CPU */
+	int worker_cpu = bench_default_core(), cpus = bench_cpu_count(), main_cpu;
 	struct dp_fixture_options fixture;
 	char lcores[64];
 	unsigned long flows;
@@ -725,7 +726,7 @@ main(int argc, char **argv)
 		goto out;
 	if (bench_dp_run(b->w->lcore, bench_lcore, b) != 0)
 		goto out;
-	print_figures(b, main_cpu, worker_cpu);
+	print_figures(b, cpus, main_cpu, worker_cpu);
 	if (b->two_workers) {
 		if (pair_run(b, lcores) != 0)
 			goto out;
