@@ -102,6 +102,11 @@ struct figure {
 	double ns, alloc_ns;
 };
 
+/* What the checks of a path's segments counted, summed over the run (printed at the end). */
+struct checked {
+	uint64_t in, wg, translated, created, out, dropped;
+};
+
 struct bench {
 	struct dp_fixture fixture;
 	struct dataplane *dp;
@@ -127,6 +132,7 @@ struct bench {
 	struct figure figures[FLOW_COUNTS][BENCH_SIZE_COUNT][PATH_COUNT];
 	struct figure setup[BENCH_SIZE_COUNT];
 	struct figure pair_figures[BENCH_SIZE_COUNT][PATH_COUNT];
+	struct checked checked[PATH_COUNT];
 };
 
 /* ---- flows ---- */
@@ -273,8 +279,7 @@ snapshot_take(const struct bench *b, struct snapshot *s)
 
 /* Every packet went the whole way and out of the right port; nothing dropped anywhere. */
 static int
-segment_check(const struct bench *b, enum path path, const struct snapshot *before,
-	      uint64_t packets)
+segment_check(struct bench *b, enum path path, const struct snapshot *before, uint64_t packets)
 {
 	bool outbound = path == PATH_OUTBOUND || path == PATH_SETUP || path == PATH_OUTBOUND_SPREAD;
 	enum worker_counter through = outbound ? WC_wg_rx_data : WC_wg_tx_data;
@@ -297,6 +302,12 @@ segment_check(const struct bench *b, enum path path, const struct snapshot *befo
 				  nat_result_name((enum nat_result)r));
 		drops += n;
 	}
+	b->checked[path].in += packets;
+	b->checked[path].wg += wg;
+	b->checked[path].translated += translated;
+	b->checked[path].created += created;
+	b->checked[path].out += out;
+	b->checked[path].dropped += drops;
 	if (drops != 0 || wg != packets || translated != packets || out != packets ||
 	    (path == PATH_SETUP && created != packets) ||
 	    (path != PATH_SETUP && !b->warming && created != 0)) {
@@ -616,6 +627,27 @@ print_pair_figures(const struct bench *b)
 				  b->round, bench_sizes[s], &b->pair_figures[s][p]);
 }
 
+/* The counts the checks rest on: every path's whole run, its warm-up and the passes that create
+ * the sessions included (so "created" is not 0 for the established flows' outbound). */
+static void
+print_checks(const struct bench *b)
+{
+	printf("checked, summed over every segment of a path (the run stops at the first segment "
+	       "where a count differs from the packets sent in or anything is dropped);\n"
+	       "out: of the egress port (outbound, setup) or the public port (return); dropped: "
+	       "worker drop counters and NAT failures\n");
+	printf("%-14s %11s %11s %11s %11s %11s %8s\n", "path", "in", "WireGuard", "NAT",
+	       "created", "out", "dropped");
+	for (int p = 0; p < PATH_COUNT; p++) {
+		const struct checked *c = &b->checked[p];
+
+		if (c->in != 0)
+			printf("%-14s %11" PRIu64 " %11" PRIu64 " %11" PRIu64 " %11" PRIu64
+			       " %11" PRIu64 " %8" PRIu64 "\n", path_names[p], c->in, c->wg,
+			       c->translated, c->created, c->out, c->dropped);
+	}
+}
+
 static void
 usage(FILE *out)
 {
@@ -732,6 +764,7 @@ main(int argc, char **argv)
 			goto out;
 		print_pair_figures(b);
 	}
+	print_checks(b);
 	bench_dp_print_disturbed();
 	rc = 0;
 out:
