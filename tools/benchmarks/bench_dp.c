@@ -228,24 +228,29 @@ bench_round_seal(const struct dataplane *dp, struct bench_peer *p, struct rte_mb
 	}
 }
 
+void
+bench_worker_turn(struct worker *w, const struct rx_source *src, struct rte_mbuf **pkts,
+		  uint16_t n)
+{
+	w->now_ns = dp_now_ns();
+	if (n != 0) {
+		l2_input_burst(w, src, pkts, n);
+		wg_data_flush(w);
+	}
+	exit_poll(w);
+	wg_data_flush(w);
+	rte_rcu_qsbr_quiescent(w->dp->rcu, w->index);
+}
+
 __attribute__((noinline)) uint64_t
 bench_round_process(struct worker *w, const struct rx_source *src, struct rte_mbuf **pkts,
 		    uint32_t n)
 {
-	struct dataplane *dp = w->dp;
-	uint16_t burst = (uint16_t)dp->burst;
+	uint16_t burst = (uint16_t)w->dp->burst;
 	uint64_t t0 = bench_now_ns();
 
-	for (uint32_t i = 0; i < n; i += burst) {
-		uint16_t count = (uint16_t)(n - i < burst ? n - i : burst);
-
-		w->now_ns = dp_now_ns();
-		l2_input_burst(w, src, &pkts[i], count);
-		wg_data_flush(w);
-		exit_poll(w);
-		wg_data_flush(w);
-		rte_rcu_qsbr_quiescent(dp->rcu, w->index);
-	}
+	for (uint32_t i = 0; i < n; i += burst)
+		bench_worker_turn(w, src, &pkts[i], (uint16_t)(n - i < burst ? n - i : burst));
 	dp_fixture_tx_flush(w);
 	return bench_now_ns() - t0;
 }

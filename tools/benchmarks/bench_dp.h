@@ -89,10 +89,14 @@ void bench_round_fill(struct rte_mbuf **pkts, uint32_t n, const struct bench_fra
  * ops: scratch of n entries. Exits on failure. */
 void bench_round_seal(const struct dataplane *dp, struct bench_peer *p, struct rte_mbuf **pkts,
 		      uint32_t n, uint32_t size, struct wg_transport_op *ops);
+/* One turn of worker_main's loop body: the clock, a burst that arrived on src (none when n is
+ * 0) through l2_input_burst and wg_data_flush, exit_poll (what other workers handed over, NAT
+ * expiry) and its flush, the RCU quiescent state. The TX buffers are left as they are. */
+void bench_worker_turn(struct worker *w, const struct rx_source *src, struct rte_mbuf **pkts,
+		       uint16_t n);
 /*
- * The timed part: worker_main's loop body for one RX source fed the round (the clock, the
- * burst through l2_input_burst and wg_data_flush, exit_poll, the RCU quiescent state per
- * burst), then the TX buffers flushed. Returns the ns it took. Kept out of line so that a
+ * The timed part: bench_worker_turn for each burst of a round fed to one RX source, then the TX
+ * buffers flushed. Returns the ns it took. Kept out of line so that a
  * profiler can name it (valgrind --tool=callgrind --toggle-collect=bench_round_process).
  */
 uint64_t bench_round_process(struct worker *w, const struct rx_source *src,

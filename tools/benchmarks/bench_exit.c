@@ -331,23 +331,12 @@ static __attribute__((noinline)) uint64_t
 round_process_pair(struct worker *arrive, struct worker *partner, const struct rx_source *src,
 		   struct rte_mbuf **pkts, uint32_t n)
 {
-	struct dataplane *dp = arrive->dp;
-	uint16_t burst = (uint16_t)dp->burst;
+	uint16_t burst = (uint16_t)arrive->dp->burst;
 	uint64_t t0 = bench_now_ns();
 
 	for (uint32_t i = 0; i < n; i += burst) {
-		uint16_t count = (uint16_t)(n - i < burst ? n - i : burst);
-
-		arrive->now_ns = dp_now_ns();
-		l2_input_burst(arrive, src, &pkts[i], count);
-		wg_data_flush(arrive);
-		exit_poll(arrive);
-		wg_data_flush(arrive);
-		rte_rcu_qsbr_quiescent(dp->rcu, arrive->index);
-		partner->now_ns = dp_now_ns();
-		exit_poll(partner);
-		wg_data_flush(partner);
-		rte_rcu_qsbr_quiescent(dp->rcu, partner->index);
+		bench_worker_turn(arrive, src, &pkts[i], (uint16_t)(n - i < burst ? n - i : burst));
+		bench_worker_turn(partner, NULL, NULL, 0);
 	}
 	dp_fixture_tx_flush(arrive);
 	dp_fixture_tx_flush(partner);
