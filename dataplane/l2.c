@@ -184,7 +184,8 @@ l2_output_ip(struct worker *w, uint8_t role, struct rte_mbuf *m, const struct ne
 		port_tx(w, port, m);
 		return;
 	}
-	if (likely(neighbor_lookup(w->dp->neighbors, w->index, role, nh, &eth->dst_addr))) {
+	if (likely(neighbor_lookup(w->dp->neighbors, w->index, role, nh, w->now_ns,
+				   &eth->dst_addr))) {
 		port_tx(w, port, m);
 		return;
 	}

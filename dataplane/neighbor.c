@@ -48,11 +48,29 @@ struct neighbor_entry {
 	unsigned int queue_head, queue_count;
 };
 
+/* A worker's memory of one next hop. */
+struct cache_slot {
+	uint64_t generation; /* the table's when the MAC was read; 0: empty */
+	uint64_t checked_ns; /* when it was last looked up in the table */
+	uint64_t mac_word;
+	uint8_t role;
+	uint8_t family;
+	uint8_t addr[16];
+} __rte_cache_aligned;
+
+struct worker_cache {
+	struct cache_slot slots[NEIGHBOR_CACHE_SLOTS];
+};
+
 struct neighbor_table {
-	struct dataplane *dp;
+	/* read by every worker per packet, written when a MAC changes or an entry goes */
+	uint64_t generation __rte_cache_aligned;
+	/* control plane only */
+	struct dataplane *dp __rte_cache_aligned;
 	struct rte_hash *hash;
 	unsigned int next_worker;
 	uint64_t dropped_unresolved;
+	struct worker_cache *caches; /* one per worker, each written by its worker only */
 };
 
 static void
@@ -113,21 +131,30 @@ neighbor_table_create(struct dataplane *dp)
 		.free_key_data_func = entry_free,
 	};
 
-	t = calloc(1, sizeof(*t));
+	t = rte_zmalloc("neighbor_table", sizeof(*t), RTE_CACHE_LINE_SIZE);
 	if (t == NULL)
 		return NULL;
 	t->dp = dp;
+	t->generation = 1;
+	t->caches = rte_zmalloc("neighbor_caches", dp->worker_count * sizeof(*t->caches),
+				RTE_CACHE_LINE_SIZE);
+	if (t->caches == NULL) {
+		rte_free(t);
+		return NULL;
+	}
 	t->hash = rte_hash_create(&params);
 	if (t->hash == NULL) {
 		log_error("neighbor: rte_hash_create: %s", rte_strerror(rte_errno));
-		free(t);
+		rte_free(t->caches);
+		rte_free(t);
 		return NULL;
 	}
 	rcu.key_data_ptr = t;
 	if (rte_hash_rcu_qsbr_add(t->hash, &rcu) != 0) {
 		log_error("neighbor: rte_hash_rcu_qsbr_add: %s", rte_strerror(rte_errno));
 		rte_hash_free(t->hash);
-		free(t);
+		rte_free(t->caches);
+		rte_free(t);
 		return NULL;
 	}
 	return t;
@@ -146,17 +173,52 @@ neighbor_table_destroy(struct neighbor_table *t)
 	while (rte_hash_iterate(t->hash, &key, &data, &iter) >= 0)
 		entry_free(t, data);
 	rte_hash_free(t->hash);
-	free(t);
+	rte_free(t->caches);
+	rte_free(t);
+}
+
+static uint32_t
+cache_index(uint8_t role, const struct netaddr *nh)
+{
+	uint32_t v4;
+
+	if (nh->family == AF_INET) {
+		memcpy(&v4, nh->bytes, 4);
+		return rte_hash_crc_4byte(v4, role) & (NEIGHBOR_CACHE_SLOTS - 1);
+	}
+	return rte_hash_crc(nh->bytes, 16, role) & (NEIGHBOR_CACHE_SLOTS - 1);
+}
+
+static bool
+cache_slot_is(const struct cache_slot *c, uint8_t role, const struct netaddr *nh)
+{
+	uint64_t a[2], b[2];
+
+	if (c->role != role || c->family != nh->family)
+		return false;
+	if (nh->family == AF_INET)
+		return memcmp(c->addr, nh->bytes, 4) == 0;
+	memcpy(a, c->addr, 16);
+	memcpy(b, nh->bytes, 16);
+	return ((a[0] ^ b[0]) | (a[1] ^ b[1])) == 0;
 }
 
 bool
 neighbor_lookup(struct neighbor_table *t, unsigned int worker, uint8_t role,
-		const struct netaddr *nh, struct rte_ether_addr *mac)
+		const struct netaddr *nh, uint64_t now_ns, struct rte_ether_addr *mac)
 {
+	struct cache_slot *c = &t->caches[worker].slots[cache_index(role, nh)];
+	/* read before the table: a change after this makes the slot stale at once */
+	uint64_t generation = __atomic_load_n(&t->generation, __ATOMIC_ACQUIRE);
 	struct neighbor_key k;
 	struct neighbor_entry *e;
 	uint64_t w;
 
+	if (likely(c->generation == generation && cache_slot_is(c, role, nh) &&
+		   now_ns - c->checked_ns < NEIGHBOR_CACHE_RECHECK_MS * UINT64_C(1000000))) {
+		memcpy(mac->addr_bytes, &c->mac_word, RTE_ETHER_ADDR_LEN);
+		return true;
+	}
 	key_make(&k, role, nh);
 	if (rte_hash_lookup_data(t->hash, &k, (void **)&e) < 0)
 		return false;
@@ -166,7 +228,20 @@ neighbor_lookup(struct neighbor_table *t, unsigned int worker, uint8_t role,
 	memcpy(mac->addr_bytes, &w, RTE_ETHER_ADDR_LEN);
 	if (e->used[worker] == 0)
 		__atomic_store_n(&e->used[worker], 1, __ATOMIC_RELAXED);
+	c->generation = generation;
+	c->checked_ns = now_ns;
+	c->mac_word = w;
+	c->role = role;
+	c->family = nh->family;
+	memcpy(c->addr, k.addr, sizeof(c->addr));
 	return true;
+}
+
+/* Workers' cached MACs are stale from now on: after a MAC changed or an entry went. */
+static void
+generation_bump(struct neighbor_table *t)
+{
+	__atomic_store_n(&t->generation, t->generation + 1, __ATOMIC_RELEASE);
 }
 
 static struct neighbor_entry *
@@ -204,6 +279,7 @@ entry_remove(struct neighbor_table *t, struct neighbor_entry *e)
 {
 	/* The hash's defer queue calls entry_free after a grace period. */
 	rte_hash_del_key(t->hash, &e->key);
+	generation_bump(t);
 }
 
 static void
@@ -292,6 +368,7 @@ neighbor_learn(struct neighbor_table *t, uint8_t role, const struct netaddr *add
 	       const struct rte_ether_addr *mac, bool create, uint64_t now_ns)
 {
 	struct neighbor_entry *e = entry_find(t, role, addr);
+	uint64_t old;
 
 	if (rte_is_zero_ether_addr(mac) || rte_is_multicast_ether_addr(mac))
 		return;
@@ -302,7 +379,11 @@ neighbor_learn(struct neighbor_table *t, uint8_t role, const struct netaddr *add
 		if (e == NULL)
 			return;
 	}
+	old = e->mac_word;
 	__atomic_store_n(&e->mac_word, mac_pack(mac), __ATOMIC_RELEASE);
+	/* a worker may remember the old MAC (no worker caches an unresolved one) */
+	if ((old & MAC_VALID) != 0 && old != e->mac_word)
+		generation_bump(t);
 	e->state = NEIGHBOR_REACHABLE;
 	e->changed_ns = now_ns;
 	e->tries = 0;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "bench_util.h"
@@ -61,6 +62,19 @@ bench_default_core(void)
 }
 
 int
+bench_main_core(int worker_cpu)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return worker_cpu;
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &set) && cpu != worker_cpu)
+			return cpu;
+	return worker_cpu;
+}
+
+int
 bench_pin(int cpu)
 {
 	cpu_set_t set;
@@ -81,6 +95,16 @@ bench_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t
+bench_preemptions(void)
+{
+	struct rusage usage;
+
+	if (getrusage(RUSAGE_THREAD, &usage) != 0)
+		return 0;
+	return (uint64_t)usage.ru_nivcsw;
 }
 
 static int

@@ -24,10 +24,16 @@ void bench_cpu_model(char *buf, size_t size);
  * default benchmark core: away from CPU 0, where interrupts and the main thread tend to be). */
 int bench_cpu_count(void);
 int bench_default_core(void);
+/* A CPU for a main thread that only waits: any other than worker_cpu, or that one on a
+ * single-CPU machine. */
+int bench_main_core(int worker_cpu);
 /* Pin the calling thread to one CPU: 0 or -1 (logged). */
 int bench_pin(int cpu);
 /* Monotonic nanoseconds. */
 uint64_t bench_now_ns(void);
+/* Involuntary context switches of the calling thread so far: when this changes during a timed
+ * stretch, another process had the CPU for part of it. */
+uint64_t bench_preemptions(void);
 /* Median of n values (sorts v). */
 double bench_median(double *v, size_t n);
 /* Parse a positive decimal number of seconds ("0.5", "3"); -1 when it is not one. */

@@ -268,6 +268,46 @@ test_overlap_and_contains(void **state)
 	}
 }
 
+/* The bit the naive model reads: bit i of a 128-bit address, most significant first. */
+static int
+bit_of(const uint8_t *bytes, unsigned int i)
+{
+	return (bytes[i / 8] >> (7 - i % 8)) & 1;
+}
+
+/* netprefix_contains against a bit-by-bit model, over addresses that differ from the prefix
+ * in one chosen bit (so every length meets its boundary) and over random ones. */
+static void
+test_contains_model(void **state)
+{
+	uint64_t seed = 0x9e3779b97f4a7c15u;
+
+	(void)state;
+	for (int round = 0; round < 20000; round++) {
+		struct netprefix p = {.addr = {.family = (round & 1) ? AF_INET6 : AF_INET}};
+		struct netaddr a = {.family = p.addr.family};
+		unsigned int bits = p.addr.family == AF_INET ? 32 : 128;
+		bool model = true;
+
+		for (int i = 0; i < 16; i++) {
+			seed = seed * 6364136223846793005u + 1442695040888963407u;
+			p.addr.bytes[i] = (uint8_t)(seed >> 56);
+			a.bytes[i] = (round & 2) ? (uint8_t)(seed >> 48) : p.addr.bytes[i];
+		}
+		p.len = (uint8_t)(seed >> 8) % (bits + 1);
+		if ((round & 2) == 0) /* flip one bit of the address */
+			a.bytes[(seed >> 20) % (bits / 8)] ^= (uint8_t)(1u << ((seed >> 30) % 8));
+		if (p.addr.family == AF_INET) {
+			memset(p.addr.bytes + 4, 0, 12);
+			memset(a.bytes + 4, 0, 12);
+		}
+		for (unsigned int i = 0; i < p.len; i++)
+			model = model && bit_of(p.addr.bytes, i) == bit_of(a.bytes, i);
+		if (netprefix_contains(&p, &a) != model)
+			fail_msg("round %d: /%u should %scontain", round, p.len, model ? "" : "not ");
+	}
+}
+
 static void
 test_sockaddr(void **state)
 {
@@ -312,6 +352,7 @@ main(void)
 		cmocka_unit_test(test_endpoints),
 		cmocka_unit_test(test_canonical),
 		cmocka_unit_test(test_overlap_and_contains),
+		cmocka_unit_test(test_contains_model),
 		cmocka_unit_test(test_sockaddr),
 	};
 
