@@ -301,10 +301,19 @@ idle_memory(pid_t server, size_t count)
 	free_clients();
 }
 
+static int
+usage(FILE *to, int status)
+{
+	fprintf(to, "usage: bench_derp --derper PATH [--pairs 1,2] [--sizes 64,512,1420] "
+		    "[--seconds 3] [--idle 10000]\n");
+	return status;
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct option options[] = {
+		{"help", no_argument, NULL, 'h'},
 		{"derper", required_argument, NULL, 'd'},
 		{"pairs", required_argument, NULL, 'p'},
 		{"sizes", required_argument, NULL, 's'},
@@ -336,15 +345,14 @@ main(int argc, char **argv)
 		case 'i':
 			idle = strtoul(optarg, NULL, 10);
 			break;
+		case 'h':
+			return usage(stdout, 0);
 		default:
-			return 2;
+			return usage(stderr, 2);
 		}
 	}
-	if (derper == NULL || idle > MAX_CLIENTS - 16 || seconds < 1) {
-		fprintf(stderr, "usage: bench_derp --derper PATH [--pairs 1,2] [--sizes 64,512,1420] "
-				"[--seconds 3] [--idle 10000]\n");
-		return 2;
-	}
+	if (derper == NULL || idle > MAX_CLIENTS - 16 || seconds < 1)
+		return usage(stderr, 2);
 	if (sodium_init() < 0)
 		return 1;
 	log_set_program("bench_derp");

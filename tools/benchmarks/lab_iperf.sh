@@ -5,26 +5,30 @@
 # topology and the same run; prints both, the ratio, and which CPUs each process had. A
 # benchmark: it fails only when the tunnel does not work, never on a figure.
 #
-#   ns egb-c-<pid> (client)                       ns egb-n-<pid> (server)
-#  +-------------------------------+             +----------------------------------------+
-#  | wireguard-go egbc<pid>        |             | run 1: wireguard-go egbs<pid>,         |
-#  |   10.77.0.2/24, UDP 51820     |             |   10.77.0.1/24, UDP 41641, vpub has    |
-#  | iperf3 -c 10.77.0.1           |             |   10.0.1.10/24                         |
-#  |                               |             | run 2: exitgated: public port          |
-#  |                               |             |   net_af_packet on vpub (no kernel IP),|
-#  |                               |             |   10.0.1.10; inner net_tun egb0in      |
-#  |                               |             |   10.77.0.1/24; 1 worker, adaptive idle|
-#  |                               |             | iperf3 -s on 10.77.0.1                 |
-#  | egbvc 10.0.1.2/24 ======================veth====================== vpub               |
-#  +-------------------------------+             +----------------------------------------+
-# Both veth ends run with `ethtool -K tx off tso off gso off gro off` in both runs (DPDK owns
-# vpub in run 2, lab.md), so the link is the same for both. The client side is wireguard-go in
-# both runs; only the server changes. Each run: iperf3 TCP for SECONDS client -> server, then
-# SECONDS server -> client (-R). The two servers take turns REPEATS times, so that the load of
-# whatever else runs on the machine falls on both alike; a figure is the median of iperf3's
-# receiver throughputs, and every repetition is printed too.
+# Two topologies (-m): "gateway" (the default), what an exit node or site gateway does: the node
+# forwards between the tunnel and a LAN where the iperf3 server is; "terminate": the iperf3
+# server runs on the node itself, at the tunnel's inner address.
 #
-#   tools/benchmarks/lab_iperf.sh [-t SECONDS] [-r REPEATS] [BUILD_DIR]
+#   ns egb-c-<pid> (client)        ns egb-n-<pid> (the node)           ns egb-s-<pid> (gateway)
+#  +------------------------+     +------------------------------+    +-------------------+
+#  | wireguard-go egbc<pid> |     | run 1: wireguard-go egbs<pid>|    | iperf3 -s on      |
+#  |  10.77.0.2/24          |     |  10.77.0.1/24, UDP 41641;    |    |  10.88.0.2/24     |
+#  |  route 10.88.0.0/24    |     |  kernel forwarding to vlan   |    |  route 10.77.0.0/24|
+#  | iperf3 -c 10.88.0.2    |     | run 2: exitgated: public port|    |  via 10.88.0.1    |
+#  |  (terminate: 10.77.0.1)|     |  af_packet on vpub; inner    |    |                   |
+#  |                        |     |  port af_packet on vlan      |    |                   |
+#  |                        |     |  (terminate: net_tun egb0in, |    |                   |
+#  |                        |     |  iperf3 -s on 10.77.0.1)     |    |                   |
+#  | egbvc 10.0.1.2 ========veth======= vpub 10.0.1.10   vlan 10.88.0.1 ====veth==== egbvs |
+#  +------------------------+     +------------------------------+    +-------------------+
+# Every veth end runs with `ethtool -K tx off tso off gso off gro off` in both runs (DPDK owns
+# vpub and vlan in run 2, lab.md), so the links are the same for both. The client side is
+# wireguard-go in both runs; only the node changes (1 worker, adaptive idle). Each run: iperf3
+# TCP for SECONDS client -> server, then SECONDS server -> client (-R). The two nodes take turns
+# REPEATS times, so that the load of whatever else runs on the machine falls on both alike; a
+# figure is the median of iperf3's receiver throughputs, and every repetition is printed too.
+#
+#   tools/benchmarks/lab_iperf.sh [-t SECONDS] [-r REPEATS] [-m gateway|terminate] [BUILD_DIR]
 #   (root; SECONDS default 10, REPEATS default 3, BUILD_DIR default build)
 #
 # Exit status: 0 figures printed, 77 skipped (not root or a tool missing), 1 the lab failed.
@@ -34,12 +38,14 @@ umask 077
 top=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=10
 repeats=3
-while getopts "t:r:h" opt; do
+mode=gateway
+while getopts "t:r:m:h" opt; do
 	case $opt in
 	t) seconds=$OPTARG ;;
 	r) repeats=$OPTARG ;;
+	m) mode=$OPTARG ;;
 	h)
-		sed -n '4,30p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '4,34p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*) exit 2 ;;
@@ -50,6 +56,14 @@ build=${1:-$top/build}
 case $seconds in
 '' | *[!0-9]* | [0-2])
 	echo "lab_iperf: -t wants a whole number of seconds, 3 or more" >&2
+	exit 2
+	;;
+esac
+case $mode in
+gateway) server_ip=10.88.0.2 ;;
+terminate) server_ip=10.77.0.1 ;;
+*)
+	echo "lab_iperf: -m wants gateway or terminate" >&2
 	exit 2
 	;;
 esac
@@ -78,6 +92,7 @@ fi
 
 nsc=egb-c-$$
 nsn=egb-n-$$
+nss=egb-s-$$
 wgc=egbc$$
 wgs=egbs$$
 tmp=$(mktemp -d)
@@ -105,6 +120,7 @@ cleanup() {
 	done
 	ip netns del "$nsc" 2>/dev/null
 	ip netns del "$nsn" 2>/dev/null
+	ip netns del "$nss" 2>/dev/null
 	rm -f "/var/run/wireguard/$wgc.sock" "/var/run/wireguard/$wgs.sock"
 	rm -rf "$tmp"
 }
@@ -115,6 +131,10 @@ trap 'exit 1' INT TERM
 # pid of the program itself (ip execs it) and its CPU time can be read.
 C() { ip netns exec "$nsc" "$@"; }
 N() { ip netns exec "$nsn" "$@"; }
+S() { ip netns exec "$nss" "$@"; }
+# the namespace the iperf3 server runs in
+server_ns=$nsn
+[ "$mode" = gateway ] && server_ns=$nss
 
 fail() {
 	echo "lab_iperf: $*" >&2
@@ -154,6 +174,17 @@ C ethtool -K egbvc tx off tso off gso off gro off >/dev/null
 N ethtool -K vpub tx off tso off gso off gro off >/dev/null
 ip -n "$nsc" link set egbvc up
 ip -n "$nsn" link set vpub up
+if [ "$mode" = gateway ]; then
+	ip netns add "$nss"
+	ip -n "$nss" link add egbvs type veth peer name vlan netns "$nsn"
+	ip -n "$nss" link set lo up
+	ip -n "$nss" addr add 10.88.0.2/24 dev egbvs
+	S ethtool -K egbvs tx off tso off gso off gro off >/dev/null
+	N ethtool -K vlan tx off tso off gso off gro off >/dev/null
+	ip -n "$nss" link set egbvs up
+	ip -n "$nsn" link set vlan up
+	ip -n "$nss" route add 10.77.0.0/24 via 10.88.0.1
+fi
 
 for who in client server; do
 	wg genkey >"$tmp/$who.key"
@@ -166,12 +197,14 @@ wireguard_go "$nsc" "$wgc"
 C wg set "$wgc" private-key "$tmp/client.key" listen-port 51820
 ip -n "$nsc" addr add 10.77.0.2/24 dev "$wgc"
 ip -n "$nsc" link set "$wgc" up
+[ "$mode" = gateway ] && ip -n "$nsc" route add 10.88.0.0/24 dev "$wgc"
 set +e
 
 # The client forgets any session with the server, then knows it afresh.
 client_peer_fresh() {
 	C wg set "$wgc" peer "$server_pub" remove
-	C wg set "$wgc" peer "$server_pub" allowed-ips 10.77.0.0/24 endpoint 10.0.1.10:41641
+	C wg set "$wgc" peer "$server_pub" allowed-ips 10.77.0.0/24,10.88.0.0/24 \
+		endpoint 10.0.1.10:41641
 }
 
 # ---- CPU accounting: which CPUs a process's threads may use, and how much they used ----
@@ -240,11 +273,12 @@ measure() {
 	: >"$tmp/$run.cpu"
 	for dir in fwd rev; do
 		[ "$dir" = rev ] && flag=(-R)
-		ip netns exec "$nsn" iperf3 -s -1 -B 10.77.0.1 -p 5201 >"$tmp/iperf3-server.log" 2>&1 &
+		ip netns exec "$server_ns" iperf3 -s -1 -B "$server_ip" -p 5201 \
+			>"$tmp/iperf3-server.log" 2>&1 &
 		pids[iperf3s]=$!
-		wait_for 50 N sh -c 'ss -ltn | grep -q "10.77.0.1:5201"' ||
+		wait_for 50 ip netns exec "$server_ns" sh -c "ss -ltn | grep -q '$server_ip:5201'" ||
 			fail "iperf3 server did not start"
-		ip netns exec "$nsc" iperf3 -c 10.77.0.1 -p 5201 -t "$seconds" "${flag[@]}" -J \
+		ip netns exec "$nsc" iperf3 -c "$server_ip" -p 5201 -t "$seconds" "${flag[@]}" -J \
 			>"$tmp/$run.$dir.json" &
 		pids[iperf3c]=$!
 		# CPU time over the middle of the run, away from its start and end
@@ -272,7 +306,7 @@ measure() {
 	done
 }
 
-tunnel_up() { wait_for 100 C ping -c 1 -W 1 10.77.0.1; }
+tunnel_up() { wait_for 100 C ping -c 1 -W 1 "$server_ip"; }
 
 # ---- run 1: wireguard-go on the server ----
 server_wireguard_go() {
@@ -282,20 +316,30 @@ server_wireguard_go() {
 		peer "$client_pub" allowed-ips 10.77.0.2/32 endpoint 10.0.1.2:51820
 	ip -n "$nsn" addr add 10.77.0.1/24 dev "$wgs"
 	ip -n "$nsn" link set "$wgs" up
+	if [ "$mode" = gateway ]; then
+		ip -n "$nsn" addr add 10.88.0.1/24 dev vlan
+		N sysctl -qw net.ipv4.ip_forward=1
+	fi
 	client_peer_fresh
 	tunnel_up || fail "wireguard-go <-> wireguard-go: no ping through the tunnel"
 	measure wggo "wg-go-client=${pids[$wgc]}" "wg-go-server=${pids[$wgs]}"
 	stop "$wgs"
 	ip -n "$nsn" addr flush dev vpub
+	[ "$mode" = gateway ] && ip -n "$nsn" addr flush dev vlan
 }
 
 # ---- run 2: exitgated on the server ----
+if [ "$mode" = gateway ]; then
+	inner='{device: "net_af_packet1,iface=vlan", addresses: [10.88.0.1/24]}'
+else
+	inner='{device: "net_tun0,iface=egb0in", addresses: [10.77.0.1/24]}'
+fi
 cat >"$tmp/exitgate.yaml" <<EOF
 node: {private_key_file: $tmp/server.key, listen_port: 41641, interface: egb0}
 dataplane: {workers: 1, idle: adaptive, eal: ["--no-huge", "-m", "256", "--no-shconf"]}
 ports:
   public: {device: "net_af_packet0,iface=vpub", addresses: [10.0.1.10/24]}
-  inner: {device: "net_tun0,iface=egb0in", addresses: [10.77.0.1/24]}
+  inner: $inner
 peers:
   - {name: client, public_key: "$client_pub", allowed_ips: [10.77.0.2/32], endpoint: "10.0.1.2:51820"}
 control: {socket: $tmp/ctl.sock, uapi_dir: $tmp}
@@ -305,8 +349,13 @@ exitgatectl=$build/tools/exitgatectl/exitgatectl
 server_exitgated() {
 	ip netns exec "$nsn" "$exitgated" --config "$tmp/exitgate.yaml" >"$tmp/exitgated.log" 2>&1 &
 	pids[exitgated]=$!
-	wait_for 200 N sh -c 'ip -4 addr show dev egb0in | grep -q 10.77.0.1' ||
-		fail "exitgated did not bring up egb0in: $(tail -5 "$tmp/exitgated.log")"
+	if [ "$mode" = terminate ]; then
+		wait_for 200 N sh -c 'ip -4 addr show dev egb0in | grep -q 10.77.0.1' ||
+			fail "exitgated did not bring up egb0in: $(tail -5 "$tmp/exitgated.log")"
+	else
+		wait_for 200 test -S "$tmp/ctl.sock" ||
+			fail "exitgated did not start: $(tail -5 "$tmp/exitgated.log")"
+	fi
 	client_peer_fresh
 	tunnel_up || fail "wireguard-go <-> exitgated: no ping through the tunnel: \
 $(tail -5 "$tmp/exitgated.log")"
@@ -336,8 +385,13 @@ retransmits() { awk '{ printf "%s%d", (NR > 1 ? " " : ""), $2 }' "$1"; }
 direction() { [ "$1" = fwd ] && echo "client -> server" || echo "server -> client"; }
 echo "iperf3 TCP through the tunnel, $seconds s each way, median of $repeats interleaved" \
 	"repetitions;"
-echo "client: wireguard-go in $nsc; server in $nsn: wireguard-go or exitgated;" \
-	"one veth pair, offloads off on both ends"
+if [ "$mode" = gateway ]; then
+	echo "topology: gateway; client: wireguard-go in $nsc; node in $nsn: wireguard-go (kernel" \
+		"forwarding) or exitgated; iperf3 server behind the node in $nss; offloads off"
+else
+	echo "topology: terminate; client: wireguard-go in $nsc; server in $nsn: wireguard-go or" \
+		"exitgated, iperf3 server on the node; one veth pair, offloads off on both ends"
+fi
 echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) CPUs;" \
 	"load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-18s %-22s %-22s %s\n' "direction" "server wireguard-go" "server exitgated" "ratio"
