@@ -180,13 +180,18 @@ neighbor_table_destroy(struct neighbor_table *t)
 static uint32_t
 cache_index(uint8_t role, const struct netaddr *nh)
 {
+	uint64_t v6[2];
 	uint32_t v4;
 
 	if (nh->family == AF_INET) {
 		memcpy(&v4, nh->bytes, 4);
 		return rte_hash_crc_4byte(v4, role) & (NEIGHBOR_CACHE_SLOTS - 1);
 	}
-	return rte_hash_crc(nh->bytes, 16, role) & (NEIGHBOR_CACHE_SLOTS - 1);
+	/* copied out: the address may sit at any alignment (an address inside packet metadata),
+	 * and rte_hash_crc reads it in 8-byte words */
+	memcpy(v6, nh->bytes, sizeof(v6));
+	return rte_hash_crc_8byte(v6[1], rte_hash_crc_8byte(v6[0], role)) &
+	       (NEIGHBOR_CACHE_SLOTS - 1);
 }
 
 static bool

@@ -164,7 +164,7 @@ floor_mbps=${EXITGATE_LAB_RELAY_FLOOR:-10}
 iperf() { # iperf server-ns client-ns address: prints Mbit/s received
 	ip netns exec "$1" iperf3 -s -1 -D -I "$LAB_TMP/iperf.pid" >/dev/null 2>&1
 	sleep 0.3
-	ip netns exec "$2" iperf3 -c "$3" -t 3 -J 2>/dev/null |
+	ip netns exec "$2" timeout 20 iperf3 -c "$3" -t 3 -J 2>/dev/null |
 		python3 -c 'import json,sys
 print(int(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6))' 2>/dev/null ||
 		echo 0

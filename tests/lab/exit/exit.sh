@@ -155,10 +155,10 @@ lab_expect_eq "a fragmented 1600-byte UDP datagram and its echo (IPv4)" 1600 "$(
 echo_size_is_1600() { [ "$(echo_size "$1")" = 1600 ]; }
 lab_check "a fragmented 1600-byte UDP datagram and its echo (IPv6, $ipv6_mode)" \
 	lab_wait_for 10 echo_size_is_1600 "[2001:db8:f::10]"
-mbps=$(inc iperf3 -c 2.0.0.10 -t 3 -J 2>/dev/null | python3 -c 'import json,sys
+mbps=$(inc timeout 20 iperf3 -c 2.0.0.10 -t 3 -J 2>/dev/null | python3 -c 'import json,sys
 print(int(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6))' 2>/dev/null || echo 0)
 lab_check "iperf3 TCP to the internet: $mbps Mbit/s >= 20" test "$mbps" -ge 20
-mbps=$(inc iperf3 -c 2.0.0.10 -t 3 -R -J 2>/dev/null | python3 -c 'import json,sys
+mbps=$(inc timeout 20 iperf3 -c 2.0.0.10 -t 3 -R -J 2>/dev/null | python3 -c 'import json,sys
 print(int(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6))' 2>/dev/null || echo 0)
 lab_check "iperf3 TCP from the internet: $mbps Mbit/s >= 20" test "$mbps" -ge 20
 
