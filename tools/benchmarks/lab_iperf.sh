@@ -264,10 +264,16 @@ cpu_report() {
 		}' "$1" "$2"
 }
 
+# udp_rcvbuf_errors NS: datagrams the namespace's kernel dropped for a full socket receive buffer
+udp_rcvbuf_errors() {
+	# shellcheck disable=SC2016 # awk's own fields
+	ip netns exec "$1" awk '$1 == "Udp:" && $2 ~ /^[0-9]+$/ { print $6 }' /proc/net/snmp
+}
+
 # ---- one measurement: iperf3 both ways, CPU use of the given processes ----
 # measure RUN NAME=PID...: appends "bit/s retransmits" to $tmp/RUN.fwd and RUN.rev, writes RUN.cpu
 measure() {
-	local run=$1 dir out t0 t1 flag=()
+	local run=$1 dir out t0 t1 drops0 flag=()
 
 	shift
 	: >"$tmp/$run.cpu"
@@ -281,6 +287,7 @@ measure() {
 		ip netns exec "$nsc" iperf3 -c "$server_ip" -p 5201 -t "$seconds" "${flag[@]}" -J \
 			>"$tmp/$run.$dir.json" &
 		pids[iperf3c]=$!
+		drops0=$(udp_rcvbuf_errors "$nsc")
 		# CPU time over the middle of the run, away from its start and end
 		sleep 1
 		t0=$(date +%s.%N)
@@ -292,6 +299,7 @@ measure() {
 		t1=$(date +%s.%N)
 		wait "${pids[iperf3c]}"
 		unset "pids[iperf3c]"
+		echo "$(($(udp_rcvbuf_errors "$nsc") - drops0))" >>"$tmp/$run.$dir.drops"
 		stop iperf3s
 		out=$(jq -r '.end.sum_received.bits_per_second // empty' "$tmp/$run.$dir.json")
 		[ -n "$out" ] || fail "$run: iperf3 gave no result: $(jq -r '.error // empty' \
@@ -406,6 +414,11 @@ for dir in fwd rev; do
 	echo "  $(direction "$dir"): wireguard-go $(every "$tmp/wggo.$dir")" \
 		"($(retransmits "$tmp/wggo.$dir")); exitgated $(every "$tmp/exitgated.$dir")" \
 		"($(retransmits "$tmp/exitgated.$dir"))"
+done
+echo "the client's UDP socket: datagrams dropped for a full receive buffer, per repetition:"
+for dir in fwd rev; do
+	echo "  $(direction "$dir"): wireguard-go $(paste -sd' ' "$tmp/wggo.$dir.drops");" \
+		"exitgated $(paste -sd' ' "$tmp/exitgated.$dir.drops")"
 done
 echo "CPUs, last repetition, server wireguard-go:"
 cat "$tmp/wggo.cpu"
