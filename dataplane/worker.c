@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -174,7 +175,12 @@ poll_down(struct worker *w)
 /*
  * Adaptive idle: after a run of empty polls, pause; after a longer run, sleep with growing
  * naps up to WORKER_SLEEP_MAX_US. While asleep the worker is offline for RCU, so the control
- * plane's reclamation never waits for it.
+ * plane's reclamation never waits for it. The runs are short (a few tens of microseconds):
+ * adaptive is for machines where the worker shares its CPU with the processes it carries
+ * traffic for, and every pass spent spinning between packets is taken from them (in the
+ * two-CPU lab, naps after 300 empty polls rather than 20000 took the worker from 78 % to 59 %
+ * of a CPU and raised iperf3 through it by 15-25 %); packets that arrive during a nap wait in
+ * the RX ring.
  */
 static void
 idle(struct worker *w)
@@ -207,6 +213,10 @@ worker_main(void *arg)
 
 	log_info("worker %u: lcore %u, %u rx sources", w->index, w->lcore, w->source_count);
 	rte_rcu_qsbr_thread_online(dp->rcu, w->index);
+	/* adaptive idle naps a few microseconds: without this the kernel's default timer slack
+	 * (50 us) would make each nap five times longer than asked */
+	if (dp->adaptive_idle && prctl(PR_SET_TIMERSLACK, WORKER_TIMER_SLACK_NS) != 0)
+		log_warn("worker %u: timer slack: %s", w->index, strerror(errno));
 	w->last_drain_tsc = rte_rdtsc();
 	while (!__atomic_load_n(&dp->stop, __ATOMIC_RELAXED)) {
 		unsigned int work = 0;

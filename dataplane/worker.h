@@ -22,8 +22,9 @@ enum {
 	WORKER_DRAIN_US = 100,     /* longest a buffered packet waits for company */
 	WORKER_TX_BUFFER = 64,     /* packets buffered per TX queue before a burst */
 	WORKER_DOWN_RING = 4096,   /* control -> worker */
-	WORKER_IDLE_SPIN = 1000,   /* empty polls before adaptive idle starts to pause */
-	WORKER_IDLE_SLEEP = 20000, /* empty polls before it sleeps */
+	WORKER_IDLE_SPIN = 100,    /* empty polls before adaptive idle starts to pause */
+	WORKER_IDLE_SLEEP = 300,   /* empty polls before it sleeps */
+	WORKER_TIMER_SLACK_NS = 1000, /* adaptive idle's naps: slack the kernel may add */
 	WORKER_SLEEP_MAX_US = 500, /* longest adaptive sleep: bounds the added latency */
 };
 
