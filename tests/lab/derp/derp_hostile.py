@@ -24,11 +24,16 @@ host, port, case = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 args = sys.argv[4:]
 
 
-def tls_connect():
+def tls_connect(rcvbuf=0):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
-    raw = socket.create_connection((host, port), timeout=10)
+    raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if rcvbuf:
+        # before connecting, so the window offered is small from the first segment
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    raw.settimeout(10)
+    raw.connect((host, port))
     # Without it each login waits for a delayed ACK.
     raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return ctx.wrap_socket(raw, server_hostname="derp.test")
@@ -159,7 +164,9 @@ def main():
         # Logs in, writes its public key to the file ARGS[0], then reads nothing for ARGS[1]
         # seconds. The lab checks the server's counters: its queue dropped, its stalled
         # writes closed it.
-        s = tls_connect()
+        # A small receive buffer: the server's writes stall after a few kilobytes, not after
+        # the megabytes that loopback's buffers would otherwise take.
+        s = tls_connect(rcvbuf=4096)
         priv = login(s)
         with open(args[0] + ".tmp", "w") as f:
             f.write(bytes(priv.public_key).hex())
