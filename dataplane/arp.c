@@ -128,10 +128,9 @@ arp_build_request(struct dataplane *dp, uint8_t role, const struct netaddr *targ
 	}
 	if (src == NULL)
 		return NULL;
-	m = rte_pktmbuf_alloc(dp->pool);
-	if (m == NULL)
+	eth = dp_packet_new(dp, L2_HLEN + sizeof(*arp), &m);
+	if (eth == NULL)
 		return NULL;
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, L2_HLEN + sizeof(*arp));
 	arp = (struct rte_arp_hdr *)(eth + 1);
 	if (unicast_to != NULL)
 		eth->dst_addr = *unicast_to;

@@ -124,7 +124,7 @@ enum dp_msg_kind {
 	DP_NAT_INBOUND,       /* return traffic for the exit address */
 };
 
-/* dp_meta.flags of a packet on the exit path (exit.c sets them as the packet enters it). */
+/* dp_meta.flags of a packet handed between workers on the exit path (exit.c). */
 enum {
 	/* put together from fragments by the node: it may be fragmented again, IPv6 too (as a
 	 * fragmenting source would), where a whole IPv6 packet too big gets "packet too big" */
@@ -142,7 +142,7 @@ struct dp_meta {
 	uint8_t kind;      /* enum dp_msg_kind */
 	uint8_t port_role; /* enum config_port_role */
 	uint8_t worker;
-	uint8_t flags;     /* DP_UP_NOTICE: enum dp_notice; exit path: DP_EXIT_* */
+	uint8_t flags;     /* DP_UP_NOTICE: enum dp_notice; DP_NAT_*: DP_EXIT_* */
 	uint32_t peer_id;
 	uint32_t aux;
 	uint64_t time_ns;
@@ -155,6 +155,25 @@ static inline struct dp_meta *
 dp_meta(struct rte_mbuf *m)
 {
 	return (struct dp_meta *)rte_mbuf_to_priv(m);
+}
+
+/* A new packet of len bytes from the data plane's pool: its data (with *m set), or NULL with
+ * nothing allocated when the pool is empty or len does not fit one mbuf. */
+static inline void *
+dp_packet_new(const struct dataplane *dp, uint32_t len, struct rte_mbuf **m)
+{
+	void *data = NULL;
+
+	*m = rte_pktmbuf_alloc(dp->pool);
+	if (*m == NULL)
+		return NULL;
+	if (len <= UINT16_MAX)
+		data = rte_pktmbuf_append(*m, (uint16_t)len);
+	if (data == NULL) {
+		rte_pktmbuf_free(*m);
+		*m = NULL;
+	}
+	return data;
 }
 
 /* The UDP port WireGuard listens on; the control plane may change it (UAPI, reload). */

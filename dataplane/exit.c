@@ -132,29 +132,12 @@ ttl_decrement(uint8_t *ip)
 /* May the node fragment this packet (data at ip)? IPv4 without DF; IPv6 only when the node
  * reassembled it (frag.h): routers never fragment IPv6. */
 static bool
-may_fragment(struct rte_mbuf *m, const uint8_t *ip)
+may_fragment(const uint8_t *ip, bool reassembled)
 {
 	if ((ip[0] >> 4) != 4)
-		return (dp_meta(m)->flags & DP_EXIT_REASSEMBLED) != 0;
+		return reassembled;
 	return (rte_be_to_cpu_16(((const struct rte_ipv4_hdr *)ip)->fragment_offset) &
 		RTE_IPV4_HDR_DF_FLAG) == 0;
-}
-
-/*
- * A packet entering the exit path; fragments put together first when NAT will need their
- * ports. The packet to go on with (data at its IP header), or NULL when it was kept for its
- * other pieces or dropped (counted).
- */
-static struct rte_mbuf *
-exit_enter(struct worker *w, struct rte_mbuf *m, bool reassemble)
-{
-	dp_meta(m)->flags = 0;
-	if (!reassemble || !frag_is_fragment(rte_pktmbuf_mtod(m, const uint8_t *)))
-		return m;
-	m = frag_reassemble(w, m);
-	if (m != NULL)
-		dp_meta(m)->flags = DP_EXIT_REASSEMBLED;
-	return m;
 }
 
 /*
@@ -368,10 +351,11 @@ outbound_owned(struct worker *w, uint32_t peer_id, struct rte_mbuf *m)
 /* Hand a packet to the worker whose NAT instance owns its flow. */
 static void
 hand_over(struct worker *w, unsigned int owner, struct rte_mbuf *m, enum dp_msg_kind kind,
-	  uint32_t peer_id)
+	  uint32_t peer_id, bool reassembled)
 {
 	dp_meta(m)->kind = (uint8_t)kind;
 	dp_meta(m)->peer_id = peer_id;
+	dp_meta(m)->flags = reassembled ? DP_EXIT_REASSEMBLED : 0;
 	if (rte_ring_enqueue(w->dp->workers[owner]->nat_ring, m) != 0)
 		worker_drop(w, m, DROP_control_queue_full);
 }
@@ -387,18 +371,23 @@ void
 exit_outbound(struct worker *w, struct dp_peer *peer, struct rte_mbuf *m)
 {
 	struct dataplane *dp = w->dp;
-	int family = family_of(rte_pktmbuf_mtod(m, uint8_t *));
-	uint8_t *ip;
+	uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *);
+	int family = family_of(ip);
+	bool nat = w->nat != NULL && masqueraded(dp, family), reassembled = false;
 	uint32_t len;
 
 	if (!dp->exit_enabled) {
 		worker_drop(w, m, DROP_no_route);
 		return;
 	}
-	m = exit_enter(w, m, w->nat != NULL && masqueraded(dp, family));
-	if (m == NULL)
-		return;
-	ip = rte_pktmbuf_mtod(m, uint8_t *);
+	/* NAT needs the ports of the whole datagram (a non-first fragment has none) */
+	if (nat && frag_is_fragment(ip)) {
+		m = frag_reassemble(w, m);
+		if (m == NULL)
+			return; /* kept for the other pieces, or dropped and counted */
+		ip = rte_pktmbuf_mtod(m, uint8_t *);
+		reassembled = true;
+	}
 	len = rte_pktmbuf_pkt_len(m);
 	if (!ttl_decrement(ip)) {
 		struct rte_mbuf *err = icmp_error_build(w, ip, len, ICMP_ERROR_TTL_EXCEEDED, 0,
@@ -411,7 +400,7 @@ exit_outbound(struct worker *w, struct dp_peer *peer, struct rte_mbuf *m)
 	}
 	if (dp->mss_clamp)
 		mss_clamp(ip, len, dp->tunnel_mtu);
-	if (len > dp->exit_mtu && !may_fragment(m, ip)) {
+	if (len > dp->exit_mtu && !may_fragment(ip, reassembled)) {
 		struct rte_mbuf *err = icmp_error_build(w, ip, len, ICMP_ERROR_TOO_BIG, dp->exit_mtu,
 							tunnel_source(dp, family));
 
@@ -420,11 +409,12 @@ exit_outbound(struct worker *w, struct dp_peer *peer, struct rte_mbuf *m)
 		worker_drop(w, m, DROP_too_big);
 		return;
 	}
-	if (w->nat != NULL && masqueraded(dp, family)) {
+	if (nat) {
 		unsigned int owner = outbound_owner(ip, len, dp->worker_count);
 
 		if (owner != w->index) {
-			hand_over(w, owner, m, DP_NAT_OUTBOUND, peer->id);
+			/* its checks are made: the owner only translates and sends */
+			hand_over(w, owner, m, DP_NAT_OUTBOUND, peer->id, false);
 			return;
 		}
 	}
@@ -465,7 +455,8 @@ deliver_to_peer(struct worker *w, struct dp_peer *peer, struct rte_mbuf *m)
  * then dropped (false).
  */
 static bool
-forward_checks(struct worker *w, struct rte_mbuf *m, const uint8_t *quote, uint32_t quote_len)
+forward_checks(struct worker *w, struct rte_mbuf *m, bool reassembled, const uint8_t *quote,
+	       uint32_t quote_len)
 {
 	struct dataplane *dp = w->dp;
 	uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *);
@@ -474,7 +465,7 @@ forward_checks(struct worker *w, struct rte_mbuf *m, const uint8_t *quote, uint3
 	struct rte_mbuf *err = NULL;
 	enum drop_reason why;
 
-	if (len > dp->tunnel_mtu && !may_fragment(m, ip)) {
+	if (len > dp->tunnel_mtu && !may_fragment(ip, reassembled)) {
 		err = icmp_error_build(w, quote, quote_len, ICMP_ERROR_TOO_BIG, dp->tunnel_mtu,
 				       exit_source(dp, family));
 		why = DROP_too_big;
@@ -493,7 +484,7 @@ forward_checks(struct worker *w, struct rte_mbuf *m, const uint8_t *quote, uint3
 
 /* The owner's half: translate, check, encrypt; the kernel gets what no session claims. */
 static void
-inbound_owned(struct worker *w, struct rte_mbuf *m)
+inbound_owned(struct worker *w, struct rte_mbuf *m, bool reassembled)
 {
 	struct dataplane *dp = w->dp;
 	uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *);
@@ -519,7 +510,7 @@ inbound_owned(struct worker *w, struct rte_mbuf *m)
 		worker_drop(w, m, DROP_no_route);
 		return;
 	}
-	if (forward_checks(w, m, saved, saved_len))
+	if (forward_checks(w, m, reassembled, saved, saved_len))
 		deliver_to_peer(w, peer, m);
 }
 
@@ -529,22 +520,27 @@ exit_inbound(struct worker *w, const struct dp_port *port, struct rte_mbuf *m)
 	struct dataplane *dp = w->dp;
 	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	int family = eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4) ? AF_INET : AF_INET6;
+	bool reassembled = false;
 	unsigned int owner;
 	uint8_t *ip;
 
 	if (w->nat == NULL || port->role != dp->exit_role || !masqueraded(dp, family))
 		return false;
 	rte_pktmbuf_adj(m, L2_HLEN);
-	m = exit_enter(w, m, true);
-	if (m == NULL)
-		return true; /* kept for the other pieces, or dropped and counted */
 	ip = rte_pktmbuf_mtod(m, uint8_t *);
+	if (frag_is_fragment(ip)) {
+		m = frag_reassemble(w, m);
+		if (m == NULL)
+			return true; /* kept for the other pieces, or dropped and counted */
+		ip = rte_pktmbuf_mtod(m, uint8_t *);
+		reassembled = true;
+	}
 	owner = nat_owner_of_packet(w->nat, family, ip, rte_pktmbuf_pkt_len(m));
 	if (owner != w->index && owner < dp->worker_count) {
-		hand_over(w, owner, m, DP_NAT_INBOUND, 0);
+		hand_over(w, owner, m, DP_NAT_INBOUND, 0, reassembled);
 		return true;
 	}
-	inbound_owned(w, m);
+	inbound_owned(w, m, reassembled);
 	return true;
 }
 
@@ -554,10 +550,9 @@ exit_inbound_routed(struct worker *w, struct rte_mbuf *m)
 	uint8_t *ip;
 
 	rte_pktmbuf_adj(m, L2_HLEN);
-	m = exit_enter(w, m, false);
 	ip = rte_pktmbuf_mtod(m, uint8_t *);
 	/* routed: the packet keeps its addresses, so it may quote itself */
-	if (!forward_checks(w, m, ip, rte_pktmbuf_pkt_len(m)))
+	if (!forward_checks(w, m, false, ip, rte_pktmbuf_pkt_len(m)))
 		return;
 	if (!wg_data_route_to_peer(w, m))
 		worker_drop(w, m, DROP_no_route);
@@ -576,7 +571,8 @@ exit_poll(struct worker *w)
 		if (dp_meta(pkts[i])->kind == DP_NAT_OUTBOUND)
 			outbound_owned(w, dp_meta(pkts[i])->peer_id, pkts[i]);
 		else
-			inbound_owned(w, pkts[i]);
+			inbound_owned(w, pkts[i],
+				      (dp_meta(pkts[i])->flags & DP_EXIT_REASSEMBLED) != 0);
 	}
 	nat_expire(w->nat, w->now_ns, NAT_EXPIRE_BUDGET);
 	frag_tick(w);

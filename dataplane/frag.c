@@ -35,27 +35,6 @@ frag_worker_fini(struct worker *w)
 	w->frag_death_row = NULL;
 }
 
-/* A fragment of plen bytes of payload in a new mbuf laid out as head (hlen bytes) then payload;
- * NULL (counted) when there is no mbuf. */
-static uint8_t *
-fragment_alloc(struct worker *w, struct rte_mbuf **f, uint32_t hlen, uint32_t plen)
-{
-	uint8_t *p;
-
-	*f = rte_pktmbuf_alloc(w->dp->pool);
-	if (*f == NULL)
-		goto none;
-	p = (uint8_t *)rte_pktmbuf_append(*f, (uint16_t)(hlen + plen));
-	if (p == NULL) {
-		rte_pktmbuf_free(*f);
-		goto none;
-	}
-	return p;
-none:
-	worker_count_drop(&w->counters, DROP_no_mbuf);
-	return NULL;
-}
-
 void
 frag_ipv4_split(struct worker *w, struct rte_mbuf *m, uint32_t mtu,
 		void (*out)(struct worker *w, struct rte_mbuf *fragment, void *arg), void *arg)
@@ -72,11 +51,13 @@ frag_ipv4_split(struct worker *w, struct rte_mbuf *m, uint32_t mtu,
 	for (uint32_t off = hlen; off < total; off += step) {
 		uint32_t len = total - off < step ? total - off : step;
 		struct rte_mbuf *f;
-		struct rte_ipv4_hdr *fip = (struct rte_ipv4_hdr *)fragment_alloc(w, &f, hlen, len);
+		struct rte_ipv4_hdr *fip = dp_packet_new(w->dp, hlen + len, &f);
 		uint16_t fo;
 
-		if (fip == NULL)
+		if (fip == NULL) {
+			worker_count_drop(&w->counters, DROP_no_mbuf);
 			break;
+		}
 		memcpy(fip, ip, hlen);
 		memcpy((uint8_t *)fip + hlen, (const uint8_t *)ip + off, len);
 		fo = (uint16_t)((base + off - hlen) / 8);
@@ -110,11 +91,12 @@ frag_ipv6_split(struct worker *w, struct rte_mbuf *m, uint32_t mtu,
 		struct rte_ipv6_fragment_ext *fh;
 		struct rte_ipv6_hdr *fip;
 		struct rte_mbuf *f;
-		uint8_t *p = fragment_alloc(w, &f, hlen, len);
 
-		if (p == NULL)
+		fip = dp_packet_new(w->dp, hlen + len, &f);
+		if (fip == NULL) {
+			worker_count_drop(&w->counters, DROP_no_mbuf);
 			break;
-		fip = (struct rte_ipv6_hdr *)p;
+		}
 		fh = (struct rte_ipv6_fragment_ext *)(fip + 1);
 		*fip = *ip;
 		fip->proto = IPPROTO_FRAGMENT;
@@ -160,9 +142,8 @@ linearize(struct worker *w, struct rte_mbuf *chain)
 		worker_drop(w, chain, DROP_too_big);
 		return NULL;
 	}
-	m = rte_pktmbuf_alloc(w->dp->pool);
-	if (m == NULL || (data = rte_pktmbuf_append(m, (uint16_t)len)) == NULL) {
-		rte_pktmbuf_free(m);
+	data = dp_packet_new(w->dp, len, &m);
+	if (data == NULL) {
 		worker_drop(w, chain, DROP_no_mbuf);
 		return NULL;
 	}

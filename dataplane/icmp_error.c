@@ -64,14 +64,9 @@ build_v4(struct worker *w, const uint8_t *orig, uint32_t orig_len, enum icmp_err
 
 	if (src->family != AF_INET || !ipv4_answerable(oip, orig_len))
 		return NULL;
-	m = rte_pktmbuf_alloc(w->dp->pool);
-	if (m == NULL)
+	ip = dp_packet_new(w->dp, sizeof(*ip) + sizeof(*icmp) + quote, &m);
+	if (ip == NULL)
 		return NULL;
-	ip = (struct rte_ipv4_hdr *)rte_pktmbuf_append(m, (uint16_t)(sizeof(*ip) + sizeof(*icmp) + quote));
-	if (ip == NULL) {
-		rte_pktmbuf_free(m);
-		return NULL;
-	}
 	icmp = (struct rte_icmp_hdr *)(ip + 1);
 	memset(ip, 0, sizeof(*ip) + sizeof(*icmp));
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
@@ -108,14 +103,9 @@ build_v6(struct worker *w, const uint8_t *orig, uint32_t orig_len, enum icmp_err
 
 	if (src->family != AF_INET6 || !ipv6_answerable(oip, orig_len))
 		return NULL;
-	m = rte_pktmbuf_alloc(w->dp->pool);
-	if (m == NULL)
+	ip = dp_packet_new(w->dp, sizeof(*ip) + 8 + quote, &m);
+	if (ip == NULL)
 		return NULL;
-	ip = (struct rte_ipv6_hdr *)rte_pktmbuf_append(m, (uint16_t)(sizeof(*ip) + 8 + quote));
-	if (ip == NULL) {
-		rte_pktmbuf_free(m);
-		return NULL;
-	}
 	icmp = (uint8_t *)(ip + 1);
 	memset(ip, 0, sizeof(*ip) + 8);
 	ip->vtc_flow = RTE_BE32(6u << 28);

@@ -327,10 +327,9 @@ nd_build_solicit(struct dataplane *dp, uint8_t role, const struct netaddr *targe
 	}
 	if (src == NULL)
 		return NULL;
-	m = rte_pktmbuf_alloc(dp->pool);
-	if (m == NULL)
+	eth = dp_packet_new(dp, L2_HLEN + sizeof(*ip) + l4_len, &m);
+	if (eth == NULL)
 		return NULL;
-	eth = (struct rte_ether_hdr *)rte_pktmbuf_append(m, L2_HLEN + sizeof(*ip) + l4_len);
 	ip = (struct rte_ipv6_hdr *)(eth + 1);
 	ns = (uint8_t *)(ip + 1);
 	eth->src_addr = port->mac;

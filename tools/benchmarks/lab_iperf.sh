@@ -131,7 +131,6 @@ trap 'exit 1' INT TERM
 # pid of the program itself (ip execs it) and its CPU time can be read.
 C() { ip netns exec "$nsc" "$@"; }
 N() { ip netns exec "$nsn" "$@"; }
-S() { ip netns exec "$nss" "$@"; }
 # the namespace the iperf3 server runs in
 server_ns=$nsn
 [ "$mode" = gateway ] && server_ns=$nss
@@ -164,25 +163,24 @@ wireguard_go() { # wireguard_go NS IFNAME: start it in the foreground of a backg
 
 # ---- topology and the client, shared by both runs ----
 set -e
-ip netns add "$nsc"
+# veth_pair NS_A IF_A NS_B IF_B: a link between two namespaces (B already made), both ends up
+# with offloads off
+veth_pair() {
+	ip netns add "$1"
+	ip -n "$1" link set lo up
+	ip -n "$1" link add "$2" type veth peer name "$4" netns "$3"
+	ip netns exec "$1" ethtool -K "$2" tx off tso off gso off gro off >/dev/null
+	ip netns exec "$3" ethtool -K "$4" tx off tso off gso off gro off >/dev/null
+	ip -n "$1" link set "$2" up
+	ip -n "$3" link set "$4" up
+}
 ip netns add "$nsn"
-ip -n "$nsc" link add egbvc type veth peer name vpub netns "$nsn"
-ip -n "$nsc" link set lo up
 ip -n "$nsn" link set lo up
+veth_pair "$nsc" egbvc "$nsn" vpub
 ip -n "$nsc" addr add 10.0.1.2/24 dev egbvc
-C ethtool -K egbvc tx off tso off gso off gro off >/dev/null
-N ethtool -K vpub tx off tso off gso off gro off >/dev/null
-ip -n "$nsc" link set egbvc up
-ip -n "$nsn" link set vpub up
 if [ "$mode" = gateway ]; then
-	ip netns add "$nss"
-	ip -n "$nss" link add egbvs type veth peer name vlan netns "$nsn"
-	ip -n "$nss" link set lo up
+	veth_pair "$nss" egbvs "$nsn" vlan
 	ip -n "$nss" addr add 10.88.0.2/24 dev egbvs
-	S ethtool -K egbvs tx off tso off gso off gro off >/dev/null
-	N ethtool -K vlan tx off tso off gso off gro off >/dev/null
-	ip -n "$nss" link set egbvs up
-	ip -n "$nsn" link set vlan up
 	ip -n "$nss" route add 10.77.0.0/24 via 10.88.0.1
 fi
 
