@@ -412,8 +412,7 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc || b->rounds[0] < 32 || b->rounds[0] > ROUND_MAX ||
-	    b->rounds[0] % 32 != 0) {
+	if (optind != argc || !bench_round_ok(b->rounds[0])) {
 		usage(stderr);
 		return 2;
 	}

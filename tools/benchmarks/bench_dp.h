@@ -31,6 +31,14 @@ enum {
 	BENCH_DP_OUTER_HLEN = L2_HLEN + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr),
 };
 
+/* A --round the benchmarks accept: whole bursts of 32 (rounds are processed burst by burst), at
+ * most BENCH_DP_ROUND_MAX. */
+static inline bool
+bench_round_ok(uint32_t round)
+{
+	return round >= 32 && round <= BENCH_DP_ROUND_MAX && round % 32 == 0;
+}
+
 /* A frame as it arrives on a port. */
 struct bench_frame {
 	uint8_t bytes[BENCH_DP_FRAME_MAX];

@@ -729,8 +729,7 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc || b->round < 32 || b->round > BENCH_DP_ROUND_MAX ||
-	    b->round % 32 != 0) {
+	if (optind != argc || !bench_round_ok(b->round)) {
 		usage(stderr);
 		return 2;
 	}
