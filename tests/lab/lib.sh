@@ -19,10 +19,11 @@ lab_require_root() {
 		echo "SKIP: $(basename "$0") needs root (network namespaces, DPDK on veths)"
 		exit 77
 	fi
+	# a missing peer program fails the lab: CI must never pass by skipping a real peer
 	for tool in "$@"; do
 		if ! command -v "$tool" >/dev/null 2>&1; then
-			echo "SKIP: $(basename "$0") needs $tool (tools/bootstrap installs it)"
-			exit 77
+			echo "FAIL: $(basename "$0") needs $tool (tools/bootstrap installs it)"
+			exit 1
 		fi
 	done
 }
@@ -130,4 +131,15 @@ lab_finish() {
 # exitgated under ASan reports leaks at exit; its log must not contain a sanitizer report
 lab_no_sanitizer_report() {
 	! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$1"
+}
+
+# lab_go_peer name: the path of a Go peer program tools/bootstrap built (tools/go-peers); a
+# missing one fails the lab loudly, never a skip: CI must have every peer.
+lab_go_peer() {
+	local path
+	if ! path=$("${EXITGATE_SOURCE:?EXITGATE_SOURCE names the source tree}/tools/go-peers" --path "$1"); then
+		echo "FAIL: $(basename "$0") needs $1: tools/bootstrap builds it (tools/go-peers)" >&2
+		exit 1
+	fi
+	echo "$path"
 }
