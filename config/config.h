@@ -61,6 +61,7 @@ struct config_node {
 	uint16_t listen_port;
 	char interface[CONFIG_INTERFACE_NAME_MAX + 1];
 	uint32_t mtu;
+	char *state_dir; /* NULL = none: state made at start (the disco key) is not kept */
 };
 
 struct config_dataplane {
@@ -151,6 +152,8 @@ struct config_peer {
 	struct netendpoint endpoint;
 	uint16_t persistent_keepalive; /* seconds, 0 = off */
 	enum config_peer_path path;
+	bool has_disco_key;
+	uint8_t disco_key[KEY_LEN]; /* the peer's disco public key, when configured */
 };
 
 struct config_control {

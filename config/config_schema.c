@@ -232,6 +232,8 @@ static const struct schema_field node_fields[] = {
 	  .offset = offsetof(struct config_node, interface) },
 	{ .name = "mtu", .kind = SCHEMA_UINT, .width = 4, .min = 576, .max = 9000, .def = 1420,
 	  .offset = offsetof(struct config_node, mtu) },
+	{ .name = "state_dir", .kind = SCHEMA_STRING, .flags = SCHEMA_NULLABLE | SCHEMA_NONEMPTY,
+	  .check = check_absolute_path, .offset = offsetof(struct config_node, state_dir) },
 };
 
 /* dataplane */
@@ -424,6 +426,9 @@ static const struct schema_field peer_fields[] = {
 	  .max = 65535, .def = 0, .offset = offsetof(struct config_peer, persistent_keepalive) },
 	{ .name = "path", .kind = SCHEMA_ENUM, .choices = &path_choices, .def = CONFIG_PATH_AUTO,
 	  .offset = offsetof(struct config_peer, path) },
+	{ .name = "disco_key", .kind = SCHEMA_KEY, .flags = SCHEMA_NULLABLE,
+	  .offset = offsetof(struct config_peer, disco_key),
+	  .flag = offsetof(struct config_peer, has_disco_key) + 1 },
 };
 
 /* control */

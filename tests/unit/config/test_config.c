@@ -323,7 +323,7 @@ static const struct error_case buffer_cases[] = {
 	{ "peers:\n  - {pubkey: x}\n",
 	  "t.yaml:2:6: peers[0]: unknown key \"pubkey\" (known keys: name, public_key, "
 	  "preshared_key, preshared_key_file, allowed_ips, endpoint, persistent_keepalive, "
-	  "path)" },
+	  "path, disco_key)" },
 	{ "node: {mtu: 575}\n", "t.yaml:1:13: node.mtu: 575 out of range 576..9000" },
 	{ "node: {mtu: 99999999999}\n",
 	  "t.yaml:1:13: node.mtu: \"99999999999\" out of range 576..9000" },
