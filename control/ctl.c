@@ -10,6 +10,7 @@
 #include "ctl.h"
 #include "log.h"
 #include "neighbor.h"
+#include "path.h"
 #include "relay.h"
 #include "wg_node.h"
 #include "worker.h"
@@ -189,6 +190,7 @@ verb_stats(struct node *node, struct strbuf *out, bool json)
 	control_stats(node, out, json);
 	wg_node_stats(node->wg, out, json);
 	relay_stats(node->relay, out, json);
+	path_stats(node->path, out, json);
 	strbuf_puts(out, json ? "}\n" : "");
 }
 
@@ -282,6 +284,141 @@ verb_neighbors(struct node *node, struct strbuf *out, bool json)
 		strbuf_puts(out, "]}\n");
 }
 
+/* ---- ping, why, netcheck: path selection's answers ---- */
+
+struct ctl_ping {
+	struct node *node;
+	uint64_t ticket;
+	char name[64];
+	char address[NETADDR_TEXT_MAX];
+};
+
+/* The answer is JSON whatever was asked: exitgatectl prints the `tailscale ping` lines and
+ * decides on --until-direct from it. */
+static void
+ping_done(void *ctx, const struct path_ping_result *res)
+{
+	struct ctl_ping *p = ctx;
+	struct strbuf out;
+	char ep[NETADDR_TEXT_MAX];
+	const char *code = res->region != 0 ? path_region_code(p->node->path, res->region) : NULL;
+
+	strbuf_init(&out, 4096);
+	strbuf_puts(&out, "OK\n{\"peer\":");
+	strbuf_json_string(&out, p->name);
+	strbuf_printf(&out, ",\"address\":\"%s\",\"answered\":%s,\"direct\":%s,\"endpoint\":\"%s\","
+			    "\"region\":%u,\"region_code\":",
+		      p->address, res->answered ? "true" : "false", res->direct ? "true" : "false",
+		      res->direct ? netendpoint_format(&res->from, ep, sizeof(ep)) : "",
+		      res->region);
+	strbuf_json_string(&out, code != NULL ? code : "");
+	strbuf_printf(&out, ",\"latency_us\":%llu,\"error\":", (unsigned long long)res->latency_us);
+	strbuf_json_string(&out, res->error);
+	strbuf_puts(&out, "}\n");
+	sockserver_answer(p->node->ctl, p->ticket, out.data != NULL ? out.data : "ERR no memory\n",
+			  false);
+	strbuf_free(&out);
+	free(p);
+}
+
+static void
+verb_ping(struct node *node, const struct ctl_request *req, struct strbuf *out)
+{
+	struct wg_node_peer *np = wg_node_find_peer(node->wg, req->target);
+	const struct netprefix *ip;
+	struct ctl_ping *p;
+
+	if (np == NULL) {
+		strbuf_printf(out, "ERR no peer %s\n", req->target);
+		return;
+	}
+	p = calloc(1, sizeof(*p));
+	if (p == NULL) {
+		strbuf_puts(out, "ERR no memory\n");
+		return;
+	}
+	p->node = node;
+	snprintf(p->name, sizeof(p->name), "%s", wg_node_peer_name(np));
+	ip = wg_node_peer_address(np);
+	if (ip != NULL)
+		netaddr_format(&ip->addr, p->address, sizeof(p->address));
+	/* deferred first: path_ping may answer at once (a peer without a disco key) */
+	p->ticket = sockserver_defer(node->ctl);
+	if (path_ping(node->path, wg_node_peer_path(np), req->timeout_ms, ping_done, p) != 0) {
+		sockserver_answer(node->ctl, p->ticket, "ERR no memory\n", false);
+		free(p);
+	}
+}
+
+struct ctl_netcheck {
+	struct node *node;
+	uint64_t ticket;
+	bool json;
+	int timer;
+};
+
+static uint64_t
+netcheck_done(struct loop *loop, uint64_t now, void *arg)
+{
+	struct ctl_netcheck *n = arg;
+	struct strbuf out;
+
+	/* a round that is still waiting for its last answers: a little longer */
+	if (path_netcheck_running(n->node->path))
+		return now + 100000000ull;
+	strbuf_init(&out, 1 << 20);
+	strbuf_puts(&out, "OK\n");
+	path_netcheck(n->node->path, &out, n->json);
+	sockserver_answer(n->node->ctl, n->ticket, out.data != NULL ? out.data : "ERR no memory\n",
+			  false);
+	strbuf_free(&out);
+	loop_del_timer(loop, n->timer);
+	free(n);
+	return LOOP_NEVER;
+}
+
+static void
+verb_netcheck(struct node *node, const struct ctl_request *req, struct strbuf *out)
+{
+	struct ctl_netcheck *n;
+
+	if (!req->run) {
+		strbuf_puts(out, "OK\n");
+		path_netcheck(node->path, out, req->json);
+		return;
+	}
+	n = calloc(1, sizeof(*n));
+	if (n == NULL) {
+		strbuf_puts(out, "ERR no memory\n");
+		return;
+	}
+	n->node = node;
+	n->json = req->json;
+	path_netcheck_start(node->path);
+	/* the round ends after the STUN timeout at the latest */
+	n->timer = loop_add_timer(node->loop, netcheck_done, n,
+				  loop_now() + (PATH_STUN_TIMEOUT_MS + 200) * 1000000ull);
+	if (n->timer < 0) {
+		free(n);
+		strbuf_puts(out, "ERR busy: no loop timer left\n");
+		return;
+	}
+	n->ticket = sockserver_defer(node->ctl);
+}
+
+static void
+verb_why(struct node *node, const struct ctl_request *req, struct strbuf *out)
+{
+	struct wg_node_peer *np = wg_node_find_peer(node->wg, req->target);
+
+	if (np == NULL) {
+		strbuf_printf(out, "ERR no peer %s\n", req->target);
+		return;
+	}
+	strbuf_puts(out, "OK\n");
+	path_why(node->path, wg_node_peer_path(np), out, req->json);
+}
+
 bool
 ctl_handle(void *arg, const char *request, size_t len, struct strbuf *out)
 {
@@ -305,6 +442,17 @@ ctl_handle(void *arg, const char *request, size_t len, struct strbuf *out)
 	case CTL_NEIGHBORS:
 		strbuf_puts(out, "OK\n");
 		verb_neighbors(node, out, req.json);
+		break;
+	case CTL_PING:
+		verb_ping(node, &req, out);
+		break;
+	case CTL_WHY:
+		verb_why(node, &req, out);
+		break;
+	case CTL_NETCHECK:
+		verb_netcheck(node, &req, out);
+		break;
+	case CTL_VERBS:
 		break;
 	case CTL_RELOAD: {
 		struct strbuf reason;

@@ -8,9 +8,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum {
 	CTL_REQUEST_MAX = 4096,
+	CTL_TARGET_MAX = 127,           /* a peer's name, base64 key or address */
+	CTL_PING_TIMEOUT_DEFAULT_MS = 5000,
+	CTL_PING_TIMEOUT_MAX_MS = 60000,
 };
 
 enum ctl_verb {
@@ -18,12 +22,26 @@ enum ctl_verb {
 	CTL_STATS,
 	CTL_NEIGHBORS,
 	CTL_RELOAD,
+	CTL_PING,     /* ping PEER [--timeout MS]: one disco ping round */
+	CTL_WHY,      /* why PEER: what keeps it off a direct path */
+	CTL_NETCHECK, /* netcheck [--run]: the last report, or a fresh one */
+	CTL_VERBS
 };
 
+/*
+ * One line: "verb [PEER] [--json] [--timeout MS] [--run]". ping and why take a PEER and only
+ * they do; --timeout only for ping (1..60000 ms), --run only for netcheck.
+ */
 struct ctl_request {
 	enum ctl_verb verb;
 	bool json;
+	bool run;
+	uint32_t timeout_ms;
+	char target[CTL_TARGET_MAX + 1]; /* "" when the verb takes none */
 };
+
+/* The verb's name as requests spell it. */
+const char *ctl_verb_name(enum ctl_verb verb);
 
 /* Length of the first complete request (one line, its '\n' included), 0 when incomplete. */
 size_t ctl_frame(const char *data, size_t len);

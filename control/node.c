@@ -10,6 +10,7 @@
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <sodium.h>
 
 #include "ctl.h"
 #include "handoff.h"
@@ -17,6 +18,7 @@
 #include "neighbor.h"
 #include "netif.h"
 #include "node.h"
+#include "path.h"
 #include "relay.h"
 #include "uapi_server.h"
 #include "wg_node.h"
@@ -56,10 +58,12 @@ upcall_dispatch(struct node *node, struct rte_mbuf *m, uint64_t now)
 		neighbor_resolve(node->dp->neighbors, m, now);
 		return;
 	case DP_UP_STUN:
-		node->counters[CC_stun_unhandled]++;
-		break;
 	case DP_UP_DISCO:
-		node->counters[CC_disco_unhandled]++;
+		/* path selection owns both (its STUN client and disco); a segmented mbuf would be a
+		 * jumbo frame, which neither protocol sends */
+		if (rte_pktmbuf_is_contiguous(m))
+			path_udp_input(node->path, &meta->src, rte_pktmbuf_mtod(m, const uint8_t *),
+				       rte_pktmbuf_data_len(m));
 		break;
 	case DP_UP_RELAY:
 		relay_send_upcall(node->relay, m);
@@ -166,6 +170,7 @@ node_reload(struct node *node, struct strbuf *why)
 	}
 	/* the relay compares with the running config: before the swap */
 	relay_apply_config(node->relay, fresh);
+	path_apply_config(node->path, fresh);
 	log_set_level((enum log_level)fresh->log_level);
 	/* the data plane keeps pointing at the config it started with (ports, workers); only
 	 * what can change at run time was applied, so the old struct stays until shutdown */
@@ -174,6 +179,99 @@ node_reload(struct node *node, struct strbuf *why)
 	node->counters[CC_reloads]++;
 	log_info("reload: %s applied, %zu peers", node->config_path, fresh->peer_count);
 	return 0;
+}
+
+/* ---- path selection's hooks: how its decisions and packets reach the other modules ---- */
+
+static void
+path_hook_send_udp(void *ctx, const struct netendpoint *dst, const uint8_t *data, size_t len)
+{
+	struct node *node = ctx;
+	struct rte_mbuf *m;
+	struct dp_meta *meta;
+	void *p = dp_packet_new(node->dp, (uint32_t)len, &m);
+
+	if (p == NULL) {
+		node->counters[CC_downcalls_refused]++;
+		return;
+	}
+	memcpy(p, data, len);
+	meta = dp_meta(m);
+	memset(meta, 0, sizeof(*meta));
+	meta->kind = DP_DOWN_UDP;
+	meta->dst = *dst;
+	meta->port_role = CONFIG_PORT_PUBLIC;
+	node_down(node, 0, m);
+}
+
+static int
+path_hook_send_derp(void *ctx, const uint8_t node_key[PATH_KEY_LEN], const uint8_t *data,
+		    size_t len)
+{
+	struct node *node = ctx;
+
+	return node->relay != NULL ? relay_send(node->relay, node_key, data, len) : -1;
+}
+
+static void
+path_hook_route_changed(void *ctx, void *peer_user, const struct path_route *route)
+{
+	(void)ctx;
+	wg_node_apply_route(peer_user, route);
+}
+
+static uint32_t
+path_hook_relay_home(void *ctx, bool *connected)
+{
+	struct node *node = ctx;
+
+	*connected = false;
+	if (node->relay != NULL)
+		return relay_home_region(node->relay, connected);
+	/* before the relay exists (peers are added first): a DERP map means there will be one */
+	return node->config->derp.region_count != 0 ? node->config->derp.regions[0].region_id : 0;
+}
+
+static uint32_t
+path_hook_relay_region_of(void *ctx, const uint8_t node_key[PATH_KEY_LEN])
+{
+	struct node *node = ctx;
+
+	return node->relay != NULL ? relay_region_of_peer(node->relay, node_key) : 0;
+}
+
+static bool
+relay_disco(void *ctx, const uint8_t src[KEY_LEN], const uint8_t *packet, size_t len)
+{
+	struct node *node = ctx;
+
+	return path_derp_input(node->path, src, packet, len);
+}
+
+static int
+path_open(struct node *node)
+{
+	const struct dp_port *pub = &node->dp->ports[CONFIG_PORT_PUBLIC];
+	struct path_config pc = {
+		.loop = node->loop,
+		.config = node->config,
+		.public_addresses = pub->addresses,
+		.public_address_count = pub->address_count,
+		.public_gateway = pub->gateway,
+		.hooks = {
+			.ctx = node,
+			.send_udp = path_hook_send_udp,
+			.send_derp = path_hook_send_derp,
+			.route_changed = path_hook_route_changed,
+			.relay_home = path_hook_relay_home,
+			.relay_region_of = path_hook_relay_region_of,
+		},
+	};
+
+	memcpy(pc.node_private_key, node->config->node.private_key, KEY_LEN);
+	node->path = path_create(&pc);
+	sodium_memzero(pc.node_private_key, sizeof(pc.node_private_key));
+	return node->path != NULL ? 0 : -1;
 }
 
 static void
@@ -252,6 +350,9 @@ node_teardown(struct node *node)
 		dataplane_stop(node->dp);
 	wg_node_destroy(node->wg);
 	node->wg = NULL;
+	/* after the peers (each held a path peer) */
+	path_destroy(node->path);
+	node->path = NULL;
 	dataplane_destroy(node->dp);
 	node->dp = NULL;
 	if (node->signal_fd >= 0)
@@ -276,12 +377,16 @@ node_run(const char *config_path, struct config *config, const char *program)
 		goto out;
 	if (kernel_interfaces_setup(&node) != 0)
 		goto out;
+	/* path selection first: every peer the WireGuard module adds gets its path state */
+	if (path_open(&node) != 0)
+		goto out;
 	node.wg = wg_node_create(&node);
 	if (node.wg == NULL)
 		goto out;
 	node.relay = relay_create(&node);
 	if (node.relay == NULL)
 		goto out;
+	relay_set_disco_handler(node.relay, relay_disco, &node);
 	if (signals_open(&node) != 0 ||
 	    loop_add_fd(node.loop, node.dp->up_eventfd, EPOLLIN, upcall_event, &node) != 0)
 		goto out;

@@ -18,8 +18,6 @@
 #define CONTROL_COUNTERS(X) \
 	X(upcalls, "packets and notices taken from the workers") \
 	X(downcalls_refused, "packets a worker's down ring refused") \
-	X(stun_unhandled, "STUN messages with no STUN client waiting for them") \
-	X(disco_unhandled, "disco messages with no disco session") \
 	X(relay_unavailable, "packets for a relayed peer with no relay region to go through") \
 	X(reloads, "configurations reloaded") \
 	X(reloads_refused, "reloads refused (bad file); the running config was kept")
@@ -33,6 +31,7 @@ enum control_counter {
 
 struct wg_node;
 struct relay;
+struct path;
 
 struct node {
 	char *config_path;
@@ -41,6 +40,7 @@ struct node {
 	struct dataplane *dp;
 	struct wg_node *wg;
 	struct relay *relay;
+	struct path *path; /* path selection: where each peer's packets go (control/path) */
 	struct sockserver *uapi;
 	struct sockserver *ctl;
 	int signal_fd;

@@ -89,6 +89,9 @@ struct relay {
 	struct relay_route routes[RELAY_ROUTES_MAX];
 	size_t route_count;
 	uint8_t *scratch;             /* a segmented upcall, made contiguous */
+	relay_disco_fn disco;         /* who takes disco packets (path selection), or NULL */
+	void *disco_ctx;
+	uint64_t disco_received;
 	struct relay_home_candidate *candidates; /* one per region, for choose_home */
 };
 
@@ -325,8 +328,16 @@ region_on_packet(void *ctx, const uint8_t src[DERP_KEY_LEN], const uint8_t *pack
 {
 	struct relay_region *region = ctx;
 	struct relay *relay = region->relay;
-	enum wg_node_relay_verdict v = wg_node_relay_input(relay->node->wg, src, packet, len);
+	enum wg_node_relay_verdict v;
 
+	/* disco shares the relay with WireGuard (told apart by its magic, as on UDP) */
+	if (relay->disco != NULL && relay->disco(relay->disco_ctx, src, packet, len)) {
+		relay->disco_received++;
+		region->last_used_ms = derp_client_now_ms();
+		route_learn(relay, region, src, region->last_used_ms);
+		return;
+	}
+	v = wg_node_relay_input(relay->node->wg, src, packet, len);
 	region->rx_verdicts[v]++;
 	if (v != WG_NODE_RELAY_ACCEPTED)
 		return;
@@ -427,6 +438,23 @@ relay_send_upcall(struct relay *relay, struct rte_mbuf *m)
 		relay_send(relay, peer->public_key, msg, len);
 	}
 	rte_pktmbuf_free(m);
+}
+
+void
+relay_set_disco_handler(struct relay *relay, relay_disco_fn fn, void *ctx)
+{
+	relay->disco = fn;
+	relay->disco_ctx = ctx;
+}
+
+uint32_t
+relay_home_region(const struct relay *relay, bool *connected)
+{
+	*connected = relay->home != NULL && region_connected(relay->home);
+	if (relay->home != NULL)
+		return relay->home->id;
+	/* before the first timer turn chose one: the map's first region stands for it */
+	return relay->region_count != 0 ? relay->regions[0].id : 0;
 }
 
 uint32_t

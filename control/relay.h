@@ -86,6 +86,15 @@ int relay_send(struct relay *relay, const uint8_t peer_key[KEY_LEN], const uint8
 /* DP_UP_RELAY: a worker's encrypted message for dp_meta(m)->peer_id; m is freed. */
 void relay_send_upcall(struct relay *relay, struct rte_mbuf *m);
 
+/* Disco packets from the relay (told apart from WireGuard by the disco magic): fn returns true
+ * when it took the packet. Path selection registers itself here, through the node. */
+typedef bool (*relay_disco_fn)(void *ctx, const uint8_t src[KEY_LEN], const uint8_t *packet,
+			       size_t len);
+void relay_set_disco_handler(struct relay *relay, relay_disco_fn fn, void *ctx);
+/* The home region (before one is chosen, the map's first; 0: no DERP map) and whether its
+ * connection is up. */
+uint32_t relay_home_region(const struct relay *relay, bool *connected);
+
 /* The region a peer's messages go through (0: no relay connection to use). */
 uint32_t relay_region_of_peer(struct relay *relay, const uint8_t peer_key[KEY_LEN]);
 

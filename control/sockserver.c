@@ -23,6 +23,7 @@ struct client {
 	size_t out_sent;
 	bool closing; /* close once the reply is out */
 	bool eof;     /* the client finished sending */
+	uint64_t pending; /* the ticket of a deferred reply it waits for, 0 = none */
 	uint64_t active_ns;
 	struct client *next;
 };
@@ -38,6 +39,8 @@ struct sockserver {
 	struct client *clients;
 	unsigned int client_count;
 	int timer;
+	struct client *current; /* whose request the handler is answering */
+	uint64_t next_ticket;
 };
 
 static void
@@ -97,9 +100,11 @@ client_process(struct client *c)
 	struct sockserver *s = c->server;
 	size_t used;
 
-	while (!c->closing && (used = s->frame(c->in, c->in_len)) > 0) {
+	while (!c->closing && c->pending == 0 && (used = s->frame(c->in, c->in_len)) > 0) {
+		s->current = c;
 		if (!s->handle(s->arg, c->in, used, &c->out))
 			c->closing = true;
+		s->current = NULL;
 		sodium_memzero(c->in, used);
 		memmove(c->in, c->in + used, c->in_len - used);
 		c->in_len -= used;
@@ -153,10 +158,64 @@ client_event(struct loop *loop, int fd, uint32_t events, void *arg)
 	}
 	if (!client_process(c))
 		return;
+	/* a deferred reply is still to come: the close waits for it, and a client that has
+	 * finished sending is not read again meanwhile (its EOF would wake the loop forever) */
+	if (c->pending != 0) {
+		if (c->eof)
+			loop_mod_fd(loop, c->fd, 0);
+		return;
+	}
 	if (c->eof)
 		c->closing = true;
 	if (c->out.len > 0 || c->closing)
 		client_flush(c);
+}
+
+uint64_t
+sockserver_defer(struct sockserver *s)
+{
+	if (s->current == NULL)
+		return 0;
+	s->current->pending = ++s->next_ticket;
+	return s->current->pending;
+}
+
+void
+sockserver_answer(struct sockserver *s, uint64_t ticket, const char *text, bool close_after)
+{
+	struct client *c;
+
+	for (c = s->clients; c != NULL; c = c->next)
+		if (c->pending == ticket)
+			break;
+	if (c == NULL || ticket == 0)
+		return; /* it went away meanwhile */
+	c->pending = 0;
+	c->active_ns = loop_now();
+	strbuf_puts(&c->out, text);
+	if (c->out.failed) {
+		client_close(c);
+		return;
+	}
+	if (close_after)
+		c->closing = true;
+	/* answered from within its own handler (it could answer at once after all): the caller's
+	 * loop goes on with the next request and flushes */
+	if (c == s->current)
+		return;
+	if (c->eof)
+		c->closing = true;
+	/* requests that queued behind the deferred one */
+	if (!client_process(c))
+		return;
+	if (c->pending != 0 && !c->closing) {
+		if (c->out.len > 0)
+			client_flush(c);
+		return;
+	}
+	if (c->eof)
+		c->closing = true;
+	client_flush(c);
 }
 
 static void
@@ -207,7 +266,8 @@ idle_check(struct loop *loop, uint64_t now, void *arg)
 	(void)loop;
 	for (; c != NULL; c = next) {
 		next = c->next;
-		if (now - c->active_ns > (uint64_t)SOCKSERVER_IDLE_MS * 1000000)
+		/* a client waiting for a deferred reply is not idle: its answer has a deadline */
+		if (c->pending == 0 && now - c->active_ns > (uint64_t)SOCKSERVER_IDLE_MS * 1000000)
 			client_close(c);
 	}
 	return now + 1000000000ull;

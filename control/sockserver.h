@@ -31,6 +31,14 @@ struct sockserver;
 struct sockserver *sockserver_open(struct loop *loop, const char *path, size_t max_request,
 				   sockserver_frame_fn frame, sockserver_handle_fn handle,
 				   void *arg);
+/* A handler that cannot answer at once calls this while it runs (what it wrote so far is kept
+ * and goes out with the answer), and later sockserver_answer with the ticket (0: not inside a handler). The
+ * client's next requests wait; a client that went away meanwhile makes the answer a no-op.
+ * The handler must answer within its own deadline (the idle rule does not close a waiting
+ * client). */
+uint64_t sockserver_defer(struct sockserver *s);
+void sockserver_answer(struct sockserver *s, uint64_t ticket, const char *text, bool close_after);
+
 /* Closes every client, the listener, and removes the socket file. */
 void sockserver_close(struct sockserver *s);
 

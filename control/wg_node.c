@@ -8,6 +8,7 @@
 
 #include "device.h"
 #include "log.h"
+#include "path.h"
 #include "peer.h"
 #include "relay.h"
 #include "wg_data.h"
@@ -21,11 +22,14 @@ struct wg_node_peer {
 	struct netprefix *allowed_ips;
 	size_t allowed_ip_count;
 	uint16_t keepalive;
-	enum config_peer_path path;
-	bool has_config_endpoint; /* the endpoint the config names: a reload only moves a peer
-				     when this changes, never undoes roaming otherwise */
+	enum config_peer_path pin; /* peers[].path: auto, or pinned */
+	bool has_config_endpoint;  /* the endpoint the config (or `wg set`) names: path selection
+				      takes it as a candidate; roaming moves on from it */
 	struct netendpoint config_endpoint;
-	uint64_t roamed_ns; /* when the packet that last moved the endpoint was received */
+	bool has_disco_key;        /* peers[].disco_key */
+	uint8_t disco_key[KEY_LEN];
+	struct path_peer *path;    /* its path state (control/path owns the decision) */
+	struct path_route route;   /* where its packets go, as path selection last said */
 	uint64_t seen_rx_ns;
 	uint64_t seen_rx_data_ns;
 	uint64_t seen_tx_data_ns;
@@ -85,17 +89,59 @@ hook_keypair_retire(void *arg, struct wg_keypair *kp)
 
 /* ---- publishing the device's decisions to the workers ---- */
 
+/* The device's current keypair to the workers; where packets go is the route's business. */
 static void
 peer_sync(struct wg_node_peer *np)
 {
 	struct wg_keypair *kp = np->dev->remote.keypair_current;
 	struct dp_keypair *want = kp != NULL ? dp_keypair_of(kp) : NULL;
-	const struct dp_endpoint *ep = atomic_load(&np->dp->endpoint);
 
 	if (atomic_load_explicit(&np->dp->current, memory_order_relaxed) != want)
 		dp_peer_set_current(np->dp, want);
-	if (np->dev->has_endpoint && (ep == NULL || !netendpoint_equal(&ep->addr, &np->dev->endpoint)))
-		dp_peer_set_endpoint(np->wn->dp, np->dp, &np->dev->endpoint);
+}
+
+void
+wg_node_apply_route(void *peer_user, const struct path_route *route)
+{
+	struct wg_node_peer *np = peer_user;
+	enum dp_send_mode mode = route->udp && route->relay ? DP_SEND_BOTH
+				 : route->relay              ? DP_SEND_RELAY
+							     : DP_SEND_UDP;
+
+	np->route = *route;
+	/* the endpoint first: a worker that sees the new mode finds the endpoint it needs */
+	dp_peer_set_endpoint(np->wn->dp, np->dp, route->udp ? &route->endpoint : NULL);
+	dp_peer_set_send_mode(np->dp, mode);
+	/* the device sends handshakes and keepalives where the route says (wg_node_flush) */
+	wg_peer_set_relayed(np->dev, route->relay);
+	wg_peer_set_endpoint(np->dev, route->udp ? &route->endpoint : NULL);
+}
+
+static void
+path_config_of(const struct wg_node_peer *np, struct path_peer_config *pc)
+{
+	memset(pc, 0, sizeof(*pc));
+	pc->name = np->name;
+	memcpy(pc->node_key, np->dp->public_key, KEY_LEN);
+	pc->has_disco_key = np->has_disco_key;
+	memcpy(pc->disco_key, np->disco_key, KEY_LEN);
+	pc->pin = np->pin;
+	pc->has_endpoint = np->has_config_endpoint;
+	pc->endpoint = np->config_endpoint;
+	/* a peer of the YAML file or `wg set` may be another exitgate node: it gets a Hello over
+	 * DERP (a stock WireGuard client is not on the relay, so it never sees one) */
+	pc->exitgate = true;
+	if (np->allowed_ip_count != 0)
+		pc->tunnel_address = np->allowed_ips[0].addr;
+}
+
+static void
+peer_path_update(struct wg_node_peer *np)
+{
+	struct path_peer_config pc;
+
+	path_config_of(np, &pc);
+	path_peer_update(np->path, &pc);
 }
 
 static void
@@ -173,6 +219,16 @@ peer_add(struct wg_node *wn, const uint8_t public_key[KEY_LEN], const char *name
 	if (np->dev == NULL)
 		goto fail;
 	wg_peer_set_user(np->dev, np);
+	{
+		struct path_peer_config pc;
+
+		path_config_of(np, &pc);
+		np->path = path_peer_add(wn->node->path, &pc, np);
+	}
+	if (np->path == NULL) {
+		wg_device_remove_peer(wn->dev, np->dev);
+		goto fail;
+	}
 	for (tail = &wn->peers; *tail != NULL; tail = &(*tail)->next)
 		;
 	*tail = np;
@@ -189,6 +245,7 @@ fail:
 static void
 peer_free(struct wg_node *wn, struct wg_node_peer *np)
 {
+	path_peer_remove(np->path);
 	dp_peer_remove(wn->dp, np->dp);
 	free(np->allowed_ips);
 	free(np->name);
@@ -229,11 +286,14 @@ peer_set_allowed_ips(struct wg_node_peer *np, const struct netprefix *ips, size_
 	return 0;
 }
 
+/* `wg set endpoint` or a changed configured endpoint: path selection decides what it means
+ * (pinned direct and stock WireGuard peers move there at once, as in WireGuard). */
 static void
 peer_set_endpoint(struct wg_node_peer *np, const struct netendpoint *ep)
 {
-	wg_peer_set_endpoint(np->dev, ep);
-	dp_peer_set_endpoint(np->wn->dp, np->dp, ep);
+	np->has_config_endpoint = true;
+	np->config_endpoint = *ep;
+	peer_path_update(np);
 }
 
 static void
@@ -244,18 +304,8 @@ peer_set_keepalive(struct wg_node_peer *np, uint16_t keepalive)
 	np->keepalive = keepalive;
 	wg_peer_set_persistent_keepalive(np->dev, keepalive);
 	/* as WireGuard does: turning it on sends one at once, opening the path */
-	if (starting && (np->dev->has_endpoint || np->path == CONFIG_PATH_RELAY))
+	if (starting && (np->route.udp || np->route.relay))
 		wg_device_send_keepalive(np->wn->dev, np->dev);
-}
-
-static void
-peer_set_path(struct wg_node_peer *np, enum config_peer_path path)
-{
-	np->path = path;
-	/* `auto` stays direct until path selection exists; `relay` forces DERP both for the
-	 * workers' data and for the device's handshakes and keepalives */
-	dp_peer_set_relay(np->dp, path == CONFIG_PATH_RELAY);
-	wg_peer_set_relayed(np->dev, path == CONFIG_PATH_RELAY);
 }
 
 /* Fields of a configured peer, on a new or existing peer. */
@@ -271,16 +321,15 @@ peer_apply_config(struct wg_node_peer *np, const struct config_peer *cp)
 		np->name = name;
 	}
 	wg_peer_set_psk(np->dev, cp->has_preshared_key ? cp->preshared_key : NULL);
-	if (cp->has_endpoint != np->has_config_endpoint ||
-	    (cp->has_endpoint && !netendpoint_equal(&cp->endpoint, &np->config_endpoint))) {
-		np->has_config_endpoint = cp->has_endpoint;
-		np->config_endpoint = cp->endpoint;
-		if (cp->has_endpoint)
-			peer_set_endpoint(np, &cp->endpoint);
-	}
-	peer_set_path(np, cp->path);
+	/* path selection keeps roaming unless the configured endpoint itself changed */
+	np->has_config_endpoint = cp->has_endpoint;
+	np->config_endpoint = cp->endpoint;
+	np->pin = cp->path;
+	np->has_disco_key = cp->has_disco_key;
+	memcpy(np->disco_key, cp->disco_key, KEY_LEN);
 	if (peer_set_allowed_ips(np, cp->allowed_ips, cp->allowed_ip_count) != 0)
 		return -1;
+	peer_path_update(np);
 	peer_set_keepalive(np, cp->persistent_keepalive);
 	return 0;
 }
@@ -364,8 +413,14 @@ wg_node_handshake(struct wg_node *wn, struct rte_mbuf *m, uint32_t queue_depth)
 	wg_device_set_handshake_queue_depth(wn->dev, queue_depth);
 	wg_device_receive_handshake(wn->dev, &meta->src, rte_pktmbuf_mtod(m, uint8_t *),
 				    rte_pktmbuf_data_len(m), &result);
-	if (result.peer != NULL)
-		peer_sync(wg_peer_user(result.peer));
+	if (result.peer != NULL) {
+		struct wg_node_peer *np = wg_peer_user(result.peer);
+
+		/* an authenticated handshake by UDP: where the peer is (roaming, or a candidate) */
+		if (result.verdict == WG_RX_HANDSHAKE)
+			path_peer_heard(np->path, &meta->src, meta->time_ns);
+		peer_sync(np);
+	}
 	rte_pktmbuf_free(m);
 }
 
@@ -398,12 +453,8 @@ wg_node_notice(struct wg_node *wn, struct rte_mbuf *m)
 			wg_device_initiate(wn->dev, np->dev);
 			break;
 		case DP_NOTICE_ROAM:
-			/* two workers may report the old and the new address in either order:
-			 * the packet received last wins */
-			if (meta->time_ns >= np->roamed_ns) {
-				np->roamed_ns = meta->time_ns;
-				wg_peer_set_endpoint(np->dev, &meta->src);
-			}
+			/* path selection decides (the packet received last wins) */
+			path_peer_heard(np->path, &meta->src, meta->time_ns);
 			break;
 		}
 		peer_sync(np);
@@ -411,23 +462,46 @@ wg_node_notice(struct wg_node *wn, struct rte_mbuf *m)
 	rte_pktmbuf_free(m);
 }
 
-/* A relayed peer's message, or a cookie reply to a relay source (which names the sender by its
- * key's first bytes: it is one of our relay peers, the only ones whose messages are taken). */
+/* A cookie reply to a relay source names the sender by its key's first bytes: it is one of the
+ * peers that may use the relay, the only ones whose relayed messages are taken. */
 static void
-flush_to_relay(struct wg_node *wn, struct wg_node_peer *np, const struct wg_outbound *out)
+cookie_to_relay(struct wg_node *wn, const struct wg_outbound *out)
 {
+	struct wg_node_peer *np;
+
+	for (np = wn->peers; np != NULL; np = np->next)
+		if (np->pin != CONFIG_PATH_DIRECT &&
+		    memcmp(np->dp->public_key, out->to.addr.bytes, sizeof(out->to.addr.bytes)) == 0)
+			break;
 	if (np == NULL) {
-		for (np = wn->peers; np != NULL; np = np->next)
-			if (np->path == CONFIG_PATH_RELAY &&
-			    memcmp(np->dp->public_key, out->to.addr.bytes,
-				   sizeof(out->to.addr.bytes)) == 0)
-				break;
-		if (np == NULL) {
-			wn->node->counters[CC_relay_unavailable]++;
-			return;
-		}
+		wn->node->counters[CC_relay_unavailable]++;
+		return;
 	}
 	relay_send(wn->node->relay, np->dp->public_key, out->data, out->len);
+}
+
+static void
+flush_udp(struct wg_node *wn, struct wg_node_peer *np, const struct netendpoint *to,
+	  const struct wg_outbound *out)
+{
+	struct rte_mbuf *m;
+	struct dp_meta *meta;
+	char *data;
+
+	m = rte_pktmbuf_alloc(wn->dp->pool);
+	if (m == NULL || (data = rte_pktmbuf_append(m, (uint16_t)out->len)) == NULL) {
+		rte_pktmbuf_free(m);
+		wn->node->counters[CC_downcalls_refused]++;
+		return;
+	}
+	memcpy(data, out->data, out->len);
+	meta = dp_meta(m);
+	memset(meta, 0, sizeof(*meta));
+	meta->kind = DP_DOWN_UDP;
+	meta->dst = *to;
+	meta->port_role = CONFIG_PORT_PUBLIC;
+	/* one peer's messages keep their order on one worker */
+	node_down(wn->node, np != NULL ? (np->dp->id & DP_PEER_SLOT_MASK) : 0, m);
 }
 
 void
@@ -437,30 +511,23 @@ wg_node_flush(struct wg_node *wn)
 
 	while (wg_device_pop_output(wn->dev, &out)) {
 		struct wg_node_peer *np = out.peer != NULL ? wg_peer_user(out.peer) : NULL;
-		struct rte_mbuf *m;
-		struct dp_meta *meta;
-		char *data;
 
-		/* relayed peers get their handshakes and keepalives over DERP too, whatever their
-		 * endpoint */
-		if (np != NULL ? np->path == CONFIG_PATH_RELAY : wg_source_is_relay(&out.to)) {
-			flush_to_relay(wn, np, &out);
+		if (np == NULL) {
+			/* a cookie reply: back where the message came from */
+			if (wg_source_is_relay(&out.to))
+				cookie_to_relay(wn, &out);
+			else
+				flush_udp(wn, NULL, &out.to, &out);
 			continue;
 		}
-		m = rte_pktmbuf_alloc(wn->dp->pool);
-		if (m == NULL || (data = rte_pktmbuf_append(m, (uint16_t)out.len)) == NULL) {
-			rte_pktmbuf_free(m);
-			wn->node->counters[CC_downcalls_refused]++;
-			continue;
-		}
-		memcpy(data, out.data, out.len);
-		meta = dp_meta(m);
-		memset(meta, 0, sizeof(*meta));
-		meta->kind = DP_DOWN_UDP;
-		meta->dst = out.to;
-		meta->port_role = CONFIG_PORT_PUBLIC;
-		/* one peer's messages keep their order on one worker */
-		node_down(wn->node, np != NULL ? (np->dp->id & DP_PEER_SLOT_MASK) : 0, m);
+		/* handshakes and keepalives go the way the route says, like the data: by UDP, by
+		 * the relay, or both while the direct path is unconfirmed */
+		if (np->route.relay)
+			relay_send(wn->node->relay, np->dp->public_key, out.data, out.len);
+		if (np->route.udp)
+			flush_udp(wn, np, &np->route.endpoint, &out);
+		if (!np->route.relay && !np->route.udp)
+			wn->node->counters[CC_relay_unavailable]++;
 	}
 }
 
@@ -479,7 +546,8 @@ wg_node_relay_input(struct wg_node *wn, const uint8_t src[KEY_LEN], const uint8_
 
 	if (np == NULL)
 		return WG_NODE_RELAY_UNKNOWN_PEER;
-	if (np->path != CONFIG_PATH_RELAY)
+	/* every peer may come through the relay but one pinned to its direct path */
+	if (np->pin == CONFIG_PATH_DIRECT)
 		return WG_NODE_RELAY_NOT_RELAY_PEER;
 	if (type == 0 || !wg_message_length_valid(type, len))
 		return WG_NODE_RELAY_NOT_WIREGUARD;
@@ -535,6 +603,15 @@ peer_feed_timers(struct wg_node *wn, struct wg_node_peer *np)
 	bool received, sent;
 
 	dp_peer_totals(np->dp, &t);
+	{
+		struct path_activity a = {
+			.last_tx_data_ns = t.last_tx_data_ns,
+			.last_rx_ns = t.last_rx_ns,
+			.last_rx_udp_ns = t.last_rx_udp_ns,
+		};
+
+		path_peer_activity(np->path, &a);
+	}
 	received = t.last_rx_ns > np->seen_rx_ns;
 	sent = t.last_tx_data_ns > np->seen_tx_data_ns;
 	if (sent && (!received || t.last_tx_data_ns < t.last_rx_ns)) {
@@ -590,6 +667,7 @@ wg_node_apply_config(struct wg_node *wn, const struct config *c, struct strbuf *
 		}
 		memcpy(wn->private_key, c->node.private_key, KEY_LEN);
 		wn->has_private_key = true;
+		path_set_node_key(wn->node->path, c->node.private_key);
 	}
 	if (c->node.listen_port != wn->dp->listen_port)
 		__atomic_store_n(&wn->dp->listen_port, c->node.listen_port, __ATOMIC_RELEASE);
@@ -761,6 +839,7 @@ wg_node_uapi_set(struct wg_node *wn, const struct uapi_set *set, char *why, size
 			memcpy(wn->private_key, key, KEY_LEN);
 			/* the relay key is the WireGuard key: log in again under the new one */
 			relay_set_private_key(wn->node->relay, key);
+			path_set_node_key(wn->node->path, key);
 		} else {
 			sodium_memzero(wn->private_key, KEY_LEN);
 		}
@@ -802,7 +881,7 @@ format_age(char *buf, size_t size, uint64_t realtime_ns)
 }
 
 static const char *
-path_name(enum config_peer_path path)
+pin_name(enum config_peer_path path)
 {
 	switch (path) {
 	case CONFIG_PATH_DIRECT:
@@ -814,61 +893,125 @@ path_name(enum config_peer_path path)
 	}
 }
 
+/* Active as `tailscale status` means it: data went either way within the last 45 s. */
+static bool
+peer_active(const struct dp_peer_totals *t, uint64_t now)
+{
+	uint64_t last = t->last_tx_data_ns > t->last_rx_data_ns ? t->last_tx_data_ns
+								: t->last_rx_data_ns;
+
+	return last != 0 && now - last < PATH_SESSION_ACTIVE_MS * 1000000ull;
+}
+
+/*
+ * One line per peer in the form of `tailscale status`:
+ *   100.64.0.2  laptop  93CDA/fX  active; direct 203.0.113.7:41641, tx 1234 rx 5678, handshake 3s ago
+ * (active or idle; then the path: direct ip:port, relay "code", or both while unconfirmed).
+ */
 void
 wg_node_status(struct wg_node *wn, struct strbuf *out, bool json)
 {
-	char key[KEY_BASE64_LEN + 1], ep[NETADDR_TEXT_MAX], age[32];
+	char key[KEY_BASE64_LEN + 1], ep[NETADDR_TEXT_MAX], age[32], ip[NETADDR_TEXT_MAX];
 	const uint8_t *own = wg_device_public_key(wn->dev);
+	uint64_t now = loop_now();
 
 	if (own != NULL)
 		key_to_base64(key, own);
 	else
 		snprintf(key, sizeof(key), "(none)");
-	if (json)
-		strbuf_printf(out, "\"public_key\":\"%s\",\"peers\":[", key);
-	else
+	if (json) {
+		char disco[KEY_BASE64_LEN + 1];
+
+		key_to_base64(disco, path_disco_public_key(wn->node->path));
+		strbuf_printf(out, "\"public_key\":\"%s\",\"disco_key\":\"%s\",\"peers\":[", key,
+			      disco);
+	} else {
 		strbuf_printf(out, "public key %s, %zu peer%s\n", key, wn->peer_count,
 			      wn->peer_count == 1 ? "" : "s");
+	}
 	for (struct wg_node_peer *np = wn->peers; np != NULL; np = np->next) {
 		uint64_t hs = np->dev->timers.last_handshake_realtime_ns;
-		const char *current = atomic_load(&np->dp->current) != NULL ? "yes" : "no";
-		uint32_t region;
-		bool relayed;
+		bool session = atomic_load(&np->dp->current) != NULL;
+		struct dp_peer_totals t;
+		bool active;
 
+		dp_peer_totals(np->dp, &t);
+		active = peer_active(&t, now);
 		key_to_base64(key, np->dp->public_key);
 		if (np->dev->has_endpoint)
 			netendpoint_format(&np->dev->endpoint, ep, sizeof(ep));
 		else
 			snprintf(ep, sizeof(ep), "(none)");
+		if (np->allowed_ip_count != 0)
+			netaddr_format(&np->allowed_ips[0].addr, ip, sizeof(ip));
+		else
+			snprintf(ip, sizeof(ip), "-");
 		format_age(age, sizeof(age), hs);
-		relayed = np->path == CONFIG_PATH_RELAY;
-		region = relayed ? relay_region_of_peer(wn->node->relay, np->dp->public_key) : 0;
 		if (json) {
 			strbuf_printf(out, "%s{\"name\":", np == wn->peers ? "" : ",");
 			strbuf_json_string(out, np->name);
-			strbuf_printf(out, ",\"public_key\":\"%s\",\"endpoint\":\"%s\",\"path\":\"%s\","
-					   "\"via\":\"%s\",\"relay_region\":%u,\"session\":%s,"
-					   "\"last_handshake_unix_ns\":%llu}",
-				      key, ep, path_name(np->path), relayed ? "relay" : "direct", region,
-				      current[0] == 'y' ? "true" : "false", (unsigned long long)hs);
+			strbuf_printf(out, ",\"public_key\":\"%s\",\"tunnel_ip\":\"%s\","
+					   "\"endpoint\":\"%s\",\"pin\":\"%s\",\"active\":%s,"
+					   "\"session\":%s,\"last_handshake_unix_ns\":%llu,"
+					   "\"rx_bytes\":%llu,\"tx_bytes\":%llu",
+				      key, ip, ep, pin_name(np->pin), active ? "true" : "false",
+				      session ? "true" : "false", (unsigned long long)hs,
+				      (unsigned long long)peer_rx_bytes(np, &t),
+				      (unsigned long long)peer_tx_bytes(np, &t));
+			path_peer_describe(wn->node->path, np->path, out, true);
+			strbuf_puts(out, "}");
 		} else {
-			char path[48];
-
-			if (relayed && region != 0)
-				snprintf(path, sizeof(path), "relay (region %u)", region);
-			else if (relayed)
-				snprintf(path, sizeof(path), "relay (no relay connection)");
-			else if (np->path == CONFIG_PATH_AUTO)
-				snprintf(path, sizeof(path), "auto (direct until path selection)");
-			else
-				snprintf(path, sizeof(path), "%s", path_name(np->path));
-			strbuf_printf(out, "peer %s (%s): endpoint %s, path %s, session %s, "
-					   "last handshake %s\n",
-				      np->name, key, ep, path, current, age);
+			strbuf_printf(out, "%-16s %-12s %.8s  %s; ", ip, np->name, key,
+				      active ? "active" : "idle");
+			path_peer_describe(wn->node->path, np->path, out, false);
+			strbuf_printf(out, "%s, tx %llu rx %llu, handshake %s\n",
+				      np->pin != CONFIG_PATH_AUTO ? " (pinned)" : "",
+				      (unsigned long long)peer_tx_bytes(np, &t),
+				      (unsigned long long)peer_rx_bytes(np, &t), age);
 		}
 	}
 	if (json)
 		strbuf_puts(out, "]");
+}
+
+/* A peer by name, base64 public key, or tunnel address (exitgatectl ping / why). */
+struct wg_node_peer *
+wg_node_find_peer(struct wg_node *wn, const char *which)
+{
+	uint8_t key[KEY_LEN];
+	struct netaddr addr;
+	const char *why;
+	bool is_key = key_from_base64(key, which) == 0;
+	bool is_addr = netaddr_parse(which, &addr, &why) == 0;
+
+	for (struct wg_node_peer *np = wn->peers; np != NULL; np = np->next) {
+		if (strcmp(np->name, which) == 0 ||
+		    (is_key && sodium_memcmp(key, np->dp->public_key, KEY_LEN) == 0))
+			return np;
+		for (size_t i = 0; is_addr && i < np->allowed_ip_count; i++)
+			if (netprefix_contains(&np->allowed_ips[i], &addr) &&
+			    np->allowed_ips[i].len != 0)
+				return np;
+	}
+	return NULL;
+}
+
+struct path_peer *
+wg_node_peer_path(const struct wg_node_peer *np)
+{
+	return np->path;
+}
+
+const char *
+wg_node_peer_name(const struct wg_node_peer *np)
+{
+	return np->name;
+}
+
+const struct netprefix *
+wg_node_peer_address(const struct wg_node_peer *np)
+{
+	return np->allowed_ip_count != 0 ? &np->allowed_ips[0] : NULL;
 }
 
 void

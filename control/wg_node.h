@@ -61,6 +61,19 @@ int wg_node_apply_config(struct wg_node *wn, const struct config *config, struct
 void wg_node_uapi_get(struct wg_node *wn, struct strbuf *out);
 int wg_node_uapi_set(struct wg_node *wn, const struct uapi_set *set, char *why, size_t why_size);
 
+/* Path selection's route for a peer (the user pointer path_peer_add was given): applied to the
+ * workers (endpoint, send mode) and the device (where handshakes go). */
+struct path_route;
+struct path_peer;
+struct wg_node_peer;
+void wg_node_apply_route(void *peer_user, const struct path_route *route);
+/* A peer by name, base64 public key, or an address in its allowed IPs; NULL when none. */
+struct wg_node_peer *wg_node_find_peer(struct wg_node *wn, const char *which);
+struct path_peer *wg_node_peer_path(const struct wg_node_peer *np);
+const char *wg_node_peer_name(const struct wg_node_peer *np);
+/* Its first allowed IP (its tunnel address), or NULL. */
+const struct netprefix *wg_node_peer_address(const struct wg_node_peer *np);
+
 /* Peers for `exitgatectl status` / `stats` (a JSON fragment "\"peers\":[...]" with json). */
 void wg_node_status(struct wg_node *wn, struct strbuf *out, bool json);
 void wg_node_stats(struct wg_node *wn, struct strbuf *out, bool json);

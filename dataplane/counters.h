@@ -65,6 +65,9 @@ enum drop_reason {
 	X(wg_tx_data) \
 	X(wg_decrypted_bytes) \
 	X(wg_encrypted_bytes) \
+	X(wg_tx_relay) \
+	X(wg_tx_both) \
+	X(relay_copy_no_mbuf) \
 	X(stun_rx) \
 	X(disco_rx) \
 	X(arp_replies_sent) \

@@ -196,6 +196,9 @@ rx_complete(struct worker *w, struct wg_rx_pending *p, const struct wg_transport
 		const struct dp_endpoint *ep = atomic_load_explicit(&peer->endpoint,
 								    memory_order_acquire);
 
+		/* the direct path's own evidence: path selection's failover watches it */
+		__atomic_store_n(&st->last_rx_udp_ns, w->now_ns, __ATOMIC_RELAXED);
+
 		if (unlikely(ep == NULL || !netendpoint_equal(&ep->addr, &p->src)) &&
 		    w->now_ns - st->roam_notice_ns >= DP_ROAM_NOTICE_INTERVAL_NS) {
 			__atomic_store_n(&st->roam_notice_ns, w->now_ns, __ATOMIC_RELAXED);
@@ -330,6 +333,7 @@ tx_complete(struct worker *w, struct wg_tx_pending *p, const struct wg_transport
 	struct dp_peer_stats *st = &peer->stats[w->index];
 	const struct dp_endpoint *ep;
 	uint32_t msg_len = op->payload_len + WG_MSG_TRANSPORT_MIN_LEN;
+	uint8_t mode;
 
 	if (unlikely(op->status != WG_TRANSPORT_OK)) {
 		worker_drop(w, m, DROP_unsupported);
@@ -342,10 +346,26 @@ tx_complete(struct worker *w, struct wg_tx_pending *p, const struct wg_transport
 		worker_count(&w->counters, WC_wg_tx_data, 1);
 		worker_count(&w->counters, WC_wg_encrypted_bytes, p->plaintext_len);
 	}
-	if (unlikely(atomic_load_explicit(&peer->relay, memory_order_relaxed))) {
-		dp_meta(m)->peer_id = peer->id;
-		worker_to_control(w, w->dp->up_other, m, DP_UP_RELAY, DROP_control_queue_full);
-		return;
+	mode = atomic_load_explicit(&peer->send_mode, memory_order_relaxed);
+	if (unlikely(mode != DP_SEND_UDP)) {
+		struct rte_mbuf *copy = m;
+
+		/* both ways: the copy goes to the relay, the original by UDP (the receiver's
+		 * replay window drops whichever arrives second) */
+		if (mode == DP_SEND_BOTH) {
+			copy = rte_pktmbuf_copy(m, w->dp->pool, 0, UINT32_MAX);
+			worker_count(&w->counters, copy != NULL ? WC_wg_tx_both : WC_relay_copy_no_mbuf,
+				     1);
+		} else {
+			worker_count(&w->counters, WC_wg_tx_relay, 1);
+		}
+		if (copy != NULL) {
+			dp_meta(copy)->peer_id = peer->id;
+			worker_to_control(w, w->dp->up_other, copy, DP_UP_RELAY,
+					  DROP_control_queue_full);
+		}
+		if (mode == DP_SEND_RELAY)
+			return;
 	}
 	ep = atomic_load_explicit(&peer->endpoint, memory_order_acquire);
 	if (unlikely(ep == NULL || ep->addr.addr.family == 0)) {

@@ -43,12 +43,20 @@ struct dp_peer_stats {
 	uint64_t tx_packets;
 	uint64_t last_rx_ns;      /* any authenticated message */
 	uint64_t last_rx_data_ns; /* data, not keepalive */
+	uint64_t last_rx_udp_ns;  /* any authenticated message that came by UDP (not the relay) */
 	uint64_t last_tx_data_ns; /* data sent (keepalives are the control plane's) */
 	uint64_t roam_notice_ns;
 } __rte_cache_aligned;
 
 struct dp_endpoint {
 	struct netendpoint addr; /* family 0: none known */
+};
+
+/* Where a peer's encrypted packets go (control/path decides, the workers follow). */
+enum dp_send_mode {
+	DP_SEND_UDP,   /* to the endpoint, from the public port's listen address and port */
+	DP_SEND_RELAY, /* to the control plane, which sends them over DERP */
+	DP_SEND_BOTH,  /* both: a direct path not (or no longer) trusted, the relay as well */
 };
 
 struct dp_keypair;
@@ -60,7 +68,7 @@ struct dp_peer {
 	_Atomic(struct dp_keypair *) current;
 	/* Where encrypted packets go; swapped whole when the peer roams. */
 	_Atomic(struct dp_endpoint *) endpoint;
-	atomic_bool relay; /* send through the control plane (DERP) instead of UDP */
+	_Atomic uint8_t send_mode; /* enum dp_send_mode, the path the control plane chose */
 	unsigned int worker_count;
 	struct dp_peer_stats stats[]; /* one per worker */
 };
@@ -111,7 +119,7 @@ struct dp_peer *dp_peer_add(struct dataplane *dp, const uint8_t public_key[32]);
 void dp_peer_remove(struct dataplane *dp, struct dp_peer *peer);
 /* Where to send; NULL or family 0 = nowhere until the peer is heard from. */
 int dp_peer_set_endpoint(struct dataplane *dp, struct dp_peer *peer, const struct netendpoint *ep);
-void dp_peer_set_relay(struct dp_peer *peer, bool relay);
+void dp_peer_set_send_mode(struct dp_peer *peer, enum dp_send_mode mode);
 /* The keypair senders use (NULL: none, packets wait for a handshake). */
 void dp_peer_set_current(struct dp_peer *peer, struct dp_keypair *kp);
 
@@ -132,7 +140,7 @@ int dp_allowedips_publish(struct dataplane *dp, const struct allowedips_entry *e
 
 struct dp_peer_totals {
 	uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets;
-	uint64_t last_rx_ns, last_rx_data_ns, last_tx_data_ns;
+	uint64_t last_rx_ns, last_rx_data_ns, last_tx_data_ns, last_rx_udp_ns;
 };
 void dp_peer_totals(const struct dp_peer *peer, struct dp_peer_totals *out);
 

@@ -161,9 +161,9 @@ dp_peer_set_endpoint(struct dataplane *dp, struct dp_peer *peer, const struct ne
 }
 
 void
-dp_peer_set_relay(struct dp_peer *peer, bool relay)
+dp_peer_set_send_mode(struct dp_peer *peer, enum dp_send_mode mode)
 {
-	atomic_store_explicit(&peer->relay, relay, memory_order_release);
+	atomic_store_explicit(&peer->send_mode, (uint8_t)mode, memory_order_release);
 }
 
 void
@@ -267,5 +267,7 @@ dp_peer_totals(const struct dp_peer *peer, struct dp_peer_totals *out)
 		out->last_rx_data_ns = t > out->last_rx_data_ns ? t : out->last_rx_data_ns;
 		t = counter_read(&st->last_tx_data_ns);
 		out->last_tx_data_ns = t > out->last_tx_data_ns ? t : out->last_tx_data_ns;
+		t = counter_read(&st->last_rx_udp_ns);
+		out->last_rx_udp_ns = t > out->last_rx_udp_ns ? t : out->last_rx_udp_ns;
 	}
 }

@@ -850,6 +850,12 @@ path_why(struct path *path, const struct path_peer *peer, struct strbuf *out, bo
 	why_describe(path, peer, out, json, path_now());
 }
 
+const char *
+path_region_code(const struct path *path, uint32_t region)
+{
+	return netcheck_region_code(path, region);
+}
+
 size_t
 path_endpoints(const struct path *path, struct netendpoint *eps, uint8_t *types, size_t max)
 {

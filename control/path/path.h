@@ -197,6 +197,8 @@ void path_netcheck_start(struct path *path);
 bool path_netcheck_running(const struct path *path);
 void path_why(struct path *path, const struct path_peer *peer, struct strbuf *out, bool json);
 void path_stats(struct path *path, struct strbuf *out, bool json);
+/* A DERP region's code from the map ("lab"), or NULL. */
+const char *path_region_code(const struct path *path, uint32_t region);
 
 /* Our advertised endpoints (tailnet: MapRequest.Endpoints / EndpointTypes). */
 enum path_endpoint_type {

@@ -16,8 +16,16 @@
 
 static const char default_socket[] = "/run/exitgate/control.sock";
 
-static int
-ask(const char *socket_path, const char *request)
+const char *
+exitgatectl_default_socket(void)
+{
+	const char *path = getenv("EXITGATE_CONTROL_SOCKET");
+
+	return path != NULL ? path : default_socket;
+}
+
+int
+exitgatectl_ask(const char *socket_path, const char *request, char **body_out)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	size_t len = 0, cap = 65536;
@@ -25,6 +33,7 @@ ask(const char *socket_path, const char *request)
 	int fd, rc = EXITGATECTL_FAILED;
 	ssize_t n;
 
+	*body_out = NULL;
 	if (reply == NULL)
 		return EXITGATECTL_FAILED;
 	if (strlen(socket_path) >= sizeof(sun.sun_path)) {
@@ -59,8 +68,8 @@ ask(const char *socket_path, const char *request)
 	body = strchr(reply, '\n');
 	body = body != NULL ? body + 1 : reply + len;
 	if (strncmp(reply, "OK\n", 3) == 0) {
-		fputs(body, stdout);
-		rc = EXITGATECTL_OK;
+		*body_out = strdup(body);
+		rc = *body_out != NULL ? EXITGATECTL_OK : EXITGATECTL_FAILED;
 	} else if (strncmp(reply, "ERR ", 4) == 0) {
 		fprintf(stderr, "exitgatectl: %.*s\n", (int)(body - reply - 5), reply + 4);
 	} else {
@@ -73,16 +82,26 @@ out:
 	return rc;
 }
 
+static int
+ask(const char *socket_path, const char *request)
+{
+	char *body;
+	int rc = exitgatectl_ask(socket_path, request, &body);
+
+	if (rc == EXITGATECTL_OK)
+		fputs(body, stdout);
+	free(body);
+	return rc;
+}
+
 /* [--json] [--socket PATH]; the socket may also come from EXITGATE_CONTROL_SOCKET. */
 static int
 verb(const char *name, bool json_allowed, int argc, char **argv)
 {
-	const char *socket_path = getenv("EXITGATE_CONTROL_SOCKET");
+	const char *socket_path = exitgatectl_default_socket();
 	bool json = false;
 	char request[128];
 
-	if (socket_path == NULL)
-		socket_path = default_socket;
 	for (int i = 1; i < argc; i++) {
 		if (json_allowed && strcmp(argv[i], "--json") == 0) {
 			json = true;

@@ -19,6 +19,12 @@ static const struct exitgatectl_command commands[] = {
 	{ "neighbors", "[--json]", "the ARP/ND table of the data plane", exitgatectl_neighbors },
 	{ "reload", "", "re-read the config file (refused with its location if bad)",
 	  exitgatectl_reload },
+	{ "ping", "PEER [-c N]", "disco pings until a direct path answers, as tailscale ping",
+	  exitgatectl_ping },
+	{ "why", "PEER [--json]", "what keeps a peer on the relay, and what to open",
+	  exitgatectl_why },
+	{ "netcheck", "[--json]", "a fresh report of this node's network (UDP, NAT, DERP)",
+	  exitgatectl_netcheck },
 };
 
 static void

@@ -31,5 +31,14 @@ int exitgatectl_status(int argc, char **argv);
 int exitgatectl_stats(int argc, char **argv);
 int exitgatectl_neighbors(int argc, char **argv);
 int exitgatectl_reload(int argc, char **argv);
+/* One request; on OK the body (malloc'd) in *body, else the error printed. */
+int exitgatectl_ask(const char *socket_path, const char *request, char **body);
+/* --socket's default: EXITGATE_CONTROL_SOCKET, or /run/exitgate/control.sock */
+const char *exitgatectl_default_socket(void);
+
+/* path.c: path selection (ping, why, netcheck) */
+int exitgatectl_ping(int argc, char **argv);
+int exitgatectl_why(int argc, char **argv);
+int exitgatectl_netcheck(int argc, char **argv);
 
 #endif

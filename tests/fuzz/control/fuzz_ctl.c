@@ -4,7 +4,8 @@
  * requests with ctl_frame as the socket server does; each request, in a buffer of exactly its
  * size, goes through ctl_parse_request. Checked: a request is one line ending at its first
  * '\n'; a refusal says why, in one line that fits the "ERR" reply; an accepted request written
- * back in its canonical form ("verb[ --json]\n") parses to the same verb and option.
+ * back in its canonical form ("verb[ PEER][ --json][ --timeout MS][ --run]\n") parses to the
+ * same verb, peer and options.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -16,12 +17,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const verb_names[] = {
-	[CTL_STATUS] = "status",
-	[CTL_STATS] = "stats",
-	[CTL_NEIGHBORS] = "neighbors",
-	[CTL_RELOAD] = "reload",
-};
 
 static void
 check(bool ok)
@@ -34,7 +29,7 @@ static void
 one_request(const char *request, size_t len)
 {
 	struct ctl_request req, again;
-	char why[128], canonical[64];
+	char why[128], canonical[CTL_TARGET_MAX + 64];
 	int n;
 
 	memset(why, 0, sizeof(why));
@@ -45,13 +40,24 @@ one_request(const char *request, size_t len)
 		check(memchr(why, '\n', why_len) == NULL);
 		return;
 	}
-	check(req.verb < sizeof(verb_names) / sizeof(verb_names[0]));
-	n = snprintf(canonical, sizeof(canonical), "%s%s\n", verb_names[req.verb],
-		     req.json ? " --json" : "");
+	check(req.verb < CTL_VERBS);
+	check(strlen(req.target) <= CTL_TARGET_MAX);
+	check((req.verb == CTL_PING || req.verb == CTL_WHY) == (req.target[0] != '\0'));
+	check(req.timeout_ms >= 1 && req.timeout_ms <= CTL_PING_TIMEOUT_MAX_MS);
+	n = snprintf(canonical, sizeof(canonical), "%s%s%s%s", ctl_verb_name(req.verb),
+		     req.target[0] != '\0' ? " " : "", req.target, req.json ? " --json" : "");
+	check(n > 0 && (size_t)n < sizeof(canonical));
+	if (req.verb == CTL_PING)
+		n += snprintf(canonical + n, sizeof(canonical) - (size_t)n, " --timeout %u",
+			      req.timeout_ms);
+	if (req.run)
+		n += snprintf(canonical + n, sizeof(canonical) - (size_t)n, " --run");
+	n += snprintf(canonical + n, sizeof(canonical) - (size_t)n, "\n");
 	check(n > 0 && (size_t)n < sizeof(canonical));
 	check(ctl_frame(canonical, (size_t)n) == (size_t)n);
 	check(ctl_parse_request(canonical, (size_t)n, &again, why, sizeof(why)) == 0);
-	check(again.verb == req.verb && again.json == req.json);
+	check(again.verb == req.verb && again.json == req.json && again.run == req.run &&
+	      again.timeout_ms == req.timeout_ms && strcmp(again.target, req.target) == 0);
 }
 
 int
