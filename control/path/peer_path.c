@@ -767,7 +767,7 @@ peer_path_describe(const struct path_peer *peer, struct strbuf *out, bool json, 
 	}
 	if (json) {
 		strbuf_printf(out, ",\"path\":\"%s\",\"path_pinned\":%s,\"disco\":%s,"
-				   "\"endpoint\":\"%s\",\"relay_region\":%u,\"relay_code\":",
+				   "\"path_endpoint\":\"%s\",\"relay_region\":%u,\"relay_code\":",
 			      kind, peer->pin != CONFIG_PATH_AUTO ? "true" : "false",
 			      peer_path_disco_mode(peer) ? "true" : "false", ep, region);
 		strbuf_json_string(out, code != NULL ? code : "");

@@ -139,14 +139,14 @@ for n in a b; do
 done
 lab_expect_eq "node a's home region" 900 "$(json a status "s['relay']['home_region']")"
 lab_expect_eq "node a's peer is relayed through region 900" "relay relay 900" \
-	"$(json a status "' '.join(str(s['peers'][0][k]) for k in ('path', 'via', 'relay_region'))")"
+	"$(json a status "' '.join(str(s['peers'][0][k]) for k in ('pin', 'path', 'relay_region'))")"
 lab_check "node a measured the relay's latency" lab_wait_for 5 measured a
 
 # ---- the tunnel through the relay ----
 lab_check "a -> b ping through the relay" lab_wait_for 20 ip netns exec egr-a ping -c 1 -W 1 10.88.0.2
 lab_check "b -> a ping through the relay" pings egr-b 3 10.88.0.1
-lab_expect_eq "node b keeps the configured endpoint (a relay source is no endpoint)" \
-	"10.0.1.10:41641" "$(json b status "s['peers'][0]['endpoint']")"
+lab_expect_eq "node b sends to no UDP endpoint (a relay source is no endpoint)" \
+	"(none)" "$(json b status "s['peers'][0]['endpoint']")"
 sent0=$(region a "r['packets_sent']")
 recv0=$(region b "r['packets_received']")
 ip netns exec egr-a ping -c 20 -i 0.05 -W 2 10.88.0.2 >/dev/null
@@ -158,7 +158,7 @@ refusals="('unknown_peer', 'not_relay_peer', 'not_wireguard', 'no_mbuf')"
 lab_expect_eq "node b refused no relayed message" "0 0 0 0" \
 	"$(region b "' '.join(str(r['drops'][k]) for k in $refusals)")"
 lab_check "exitgatectl status (text) names the relay" \
-	sh -c "'$exitgatectl' status --socket $LAB_TMP/a.sock | grep -q 'path relay (region 900)'"
+	sh -c "'$exitgatectl' status --socket $LAB_TMP/a.sock | grep -q 'active; relay \"lab900\" (pinned)'"
 
 floor_mbps=${EXITGATE_LAB_RELAY_FLOOR:-10}
 iperf() { # iperf server-ns client-ns address: prints Mbit/s received
@@ -181,7 +181,7 @@ udp_dropped() { ip netns exec egr-rt nft list counter inet egr udp_dropped | awk
 udp0=$(udp_dropped)
 write_config a b 1 1 2 10.0.2.10:41641 direct
 ctl a reload >/dev/null
-lab_expect_eq "after a reload node a's peer is direct" direct "$(json a status "s['peers'][0]['via']")"
+lab_expect_eq "after a reload node a's peer is direct" direct "$(json a status "s['peers'][0]['path']")"
 lab_check "a -> b ping fails on the direct path" no_ping egr-a 3 10.88.0.2
 lab_check "the router dropped node a's UDP ($udp0 -> $(udp_dropped))" test "$(udp_dropped)" -gt "$udp0"
 write_config a b 1 1 2 10.0.2.10:41641 relay
