@@ -184,13 +184,17 @@ report_differs(const struct path_report *a, const struct path_report *b)
 	       a->preferred_region != b->preferred_region;
 }
 
+/* The report of the round: final when it ended, partial when an answer brought something new
+ * (a first mapping, another one): peers looking for a path hear of our endpoints at once rather
+ * than after the slowest server's timeout. */
 static void
-finish_round(struct path *path, uint64_t now)
+finish_round(struct path *path, uint64_t now, bool final)
 {
 	struct path_report r = {.valid = true, .at_ns = now};
 	bool connected;
 
-	path->round_running = false;
+	if (final)
+		path->round_running = false;
 	r.have_v4 = have_family(path, AF_INET);
 	r.have_v6 = have_family(path, AF_INET6);
 	for (size_t i = 0; i < path->region_count; i++)
@@ -231,6 +235,29 @@ finish_round(struct path *path, uint64_t now)
 				reg->latency_us = s->latency_us == 0 ? 1 : s->latency_us;
 		}
 	}
+	if (!final) {
+		/* what has not answered yet is not "blocked" until the round ends */
+		const struct path_report *old = &path->report;
+
+		if (!r.udp4 && old->udp4) {
+			r.udp4 = true;
+			r.mapped4 = old->mapped4;
+		}
+		if (!r.udp6 && old->udp6) {
+			r.udp6 = true;
+			r.mapped6 = old->mapped6;
+		}
+		r.varies4 |= old->varies4;
+		r.varies6 |= old->varies6;
+		if (!r.varies4) {
+			r.varied4_a = old->varied4_a;
+			r.varied4_b = old->varied4_b;
+		}
+		if (old->valid) {
+			r.servers4 = old->servers4 > r.servers4 ? old->servers4 : r.servers4;
+			r.servers6 = old->servers6 > r.servers6 ? old->servers6 : r.servers6;
+		}
+	}
 	r.public_local4 = r.udp4 && is_local_address(path, &r.mapped4.addr);
 	r.public_local6 = r.udp6 && is_local_address(path, &r.mapped6.addr);
 	r.preferred_region = path->hooks.relay_home(path->hooks.ctx, &connected);
@@ -238,6 +265,8 @@ finish_round(struct path *path, uint64_t now)
 		path->summary_sequence++;
 		path->report = r;
 		path->endpoints_ns = now;
+		for (struct path_peer *p = path->active; p != NULL; p = p->active_next)
+			peer_path_own_endpoints_changed(p, now);
 		if (path->hooks.endpoints_changed != NULL)
 			path->hooks.endpoints_changed(path->hooks.ctx);
 	} else {
@@ -257,7 +286,7 @@ netcheck_tick(struct path *path, uint64_t now)
 			all &= path->servers[i].sent_ns == 0 || path->servers[i].answered;
 		if (now < deadline && !all)
 			return deadline;
-		finish_round(path, now);
+		finish_round(path, now, true);
 		return path->next_round_ns;
 	}
 	if (now >= path->next_round_ns) {
@@ -273,7 +302,7 @@ netcheck_tick(struct path *path, uint64_t now)
 			return now + PATH_STUN_TIMEOUT_MS * NS_PER_MS;
 		}
 		/* nothing to ask: the report says so (UDP unknown), the rest still applies */
-		finish_round(path, now);
+		finish_round(path, now, true);
 	}
 	/* a peer became active: refresh sooner than the idle interval */
 	if (netcheck_any_active(path) &&
@@ -305,10 +334,19 @@ netcheck_stun_input(struct path *path, const struct netendpoint *src, const uint
 			return;
 		}
 		if (!s->answered) {
+			bool news = true;
+
 			s->answered = true;
 			s->mapped = mapped;
 			s->latency_us = (uint32_t)((now - s->sent_ns) / 1000);
 			path->counters[PC_stun_responses]++;
+			/* a mapping already advertised changes nothing until the round ends */
+			for (size_t j = 0; j < path->server_count; j++)
+				if (j != i && path->servers[j].answered &&
+				    netendpoint_equal(&path->servers[j].mapped, &mapped))
+					news = false;
+			if (path->round_running && news)
+				finish_round(path, now, false);
 			if (path->round_running)
 				path_wake(path);
 		}

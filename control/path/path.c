@@ -165,6 +165,28 @@ hello_send(struct path *path, struct path_peer *peer, uint64_t now)
 	path->counters[PC_disco_tx_derp]++;
 }
 
+void
+path_hello_now(struct path *path, struct path_peer *peer)
+{
+	hello_send(path, peer, path_now());
+}
+
+/* Pings that waited for this peer's disco key go out now. */
+static void
+requests_key_learnt(struct path *path, struct path_peer *peer, uint64_t now)
+{
+	struct path_ping_request *ready[16];
+	size_t n = 0;
+
+	for (struct path_ping_request *r = path->requests; r != NULL && n < 16; r = r->next)
+		if (r->peer == peer && r->waiting_key)
+			ready[n++] = r;
+	for (size_t i = 0; i < n; i++) {
+		ready[i]->waiting_key = false;
+		peer_path_cli_ping(peer, ready[i], now);
+	}
+}
+
 /* ---- peers ---- */
 
 static void
@@ -186,6 +208,8 @@ peer_set_disco_key(struct path_peer *peer, const uint8_t key[PATH_KEY_LEN], bool
 	if (keymap_get(&path->by_disco, key) == NULL && keymap_put(&path->by_disco, key, peer) != 0)
 		log_warn("path: peer %s: disco key table: out of memory", peer->name);
 	peer_path_disco_key_changed(peer, now);
+	if (peer->shared_ok)
+		requests_key_learnt(path, peer, now);
 }
 
 static void
@@ -479,6 +503,7 @@ hello_received(struct path *path, struct path_peer *peer, const struct disco_mes
 		peer->summary = m->hello.summary;
 		peer->has_summary = true;
 		peer->summary_ns = now;
+		peer_path_hello(peer, &peer->summary, now);
 	}
 	peer->exitgate = true;
 	/* answer when the peer cannot know our key yet, or has not heard our current summary;

@@ -101,6 +101,7 @@ struct path_ping_request {
 	struct path_ping_request *next;
 	struct path_peer *peer;
 	uint64_t deadline_ns;
+	bool waiting_key; /* sent once the peer's disco key is learnt (its Hello is on the way) */
 	path_ping_done_fn done;
 	void *ctx;
 };
@@ -246,6 +247,8 @@ void path_send_disco_udp(struct path *path, struct path_peer *peer,
 int path_send_disco_derp(struct path *path, struct path_peer *peer,
 			 const struct disco_message *m);
 void path_mark_active(struct path *path, struct path_peer *peer);
+/* a Hello to an exitgate peer now (a ping waits for its disco key) */
+void path_hello_now(struct path *path, struct path_peer *peer);
 void path_wake(struct path *path);
 
 /* peer_path.c */
@@ -259,6 +262,8 @@ void peer_path_pong_received(struct path_peer *peer, const struct disco_message 
 			     bool via_derp, const struct netendpoint *src, uint64_t now);
 void peer_path_call_me_maybe(struct path_peer *peer, const struct disco_message *m,
 			     uint64_t now);
+void peer_path_hello(struct path_peer *peer, const struct disco_summary *s, uint64_t now);
+void peer_path_own_endpoints_changed(struct path_peer *peer, uint64_t now);
 void peer_path_activity(struct path_peer *peer, const struct path_activity *a, uint64_t now);
 void peer_path_heard(struct path_peer *peer, const struct netendpoint *src, uint64_t when);
 /* the peer's timers; its next deadline (0: none) */

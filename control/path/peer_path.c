@@ -244,6 +244,16 @@ ping_send(struct path_peer *peer, const struct netendpoint *to, bool via_derp,
 
 		p->to = *to;
 		path_send_disco_udp(path, peer, to, &m);
+		if (log_get_level() >= LOG_LEVEL_DEBUG) {
+			char ep[NETADDR_TEXT_MAX];
+
+			log_debug("path: peer %s: ping %s (%s)", peer->name,
+				  netendpoint_format(to, ep, sizeof(ep)),
+				  purpose == PING_HEARTBEAT   ? "heartbeat"
+				  : purpose == PING_FAILOVER  ? "failover probe"
+				  : purpose == PING_CLI       ? "exitgatectl ping"
+							      : "discovery");
+		}
 		if (c != NULL) {
 			c->last_ping_ns = now;
 			c->pings++;
@@ -266,6 +276,8 @@ send_call_me_maybe(struct path_peer *peer, uint64_t now)
 	if (path_send_disco_derp(path, peer, &m) == 0) {
 		peer->last_call_me_maybe_ns = now;
 		path->counters[PC_call_me_maybe_sent]++;
+		log_debug("path: peer %s: CallMeMaybe with %zu endpoints", peer->name,
+			  m.call_me_maybe.count);
 	}
 	/* our endpoints older than Tailscale's freshness rule: a STUN round refreshes them for the
 	 * next CallMeMaybe (the peer's pings open the path meanwhile) */
@@ -302,8 +314,7 @@ trusted(const struct path_peer *peer, uint64_t now)
 static bool
 want_full_ping(const struct path_peer *peer, uint64_t now)
 {
-	if (peer->candidate_count == 0)
-		return false;
+	/* no candidate yet still wants a round: its CallMeMaybe gives the peer ours */
 	if (!peer->has_best || peer->last_full_ping_ns == 0 || !trusted(peer, now))
 		return peer->last_full_ping_ns == 0 ||
 		       now - peer->last_full_ping_ns >= ms(PATH_PING_INTERVAL_MS);
@@ -472,6 +483,12 @@ peer_path_ping_received(struct path_peer *peer, const struct disco_message *m, b
 	}
 	pong.pong.src = *src;
 	path_send_disco_udp(path, peer, src, &pong);
+	if (log_get_level() >= LOG_LEVEL_DEBUG) {
+		char ep[NETADDR_TEXT_MAX];
+
+		log_debug("path: peer %s: ping from %s: pong", peer->name,
+			  netendpoint_format(src, ep, sizeof(ep)));
+	}
 	path->counters[PC_pongs_sent]++;
 	/* a ping that got through is a path that works inbound: ping back at once, so both ends
 	 * confirm it without waiting for a discovery round */
@@ -568,6 +585,32 @@ peer_path_pong_received(struct path_peer *peer, const struct disco_message *m, b
 		peer->failed_over = false;
 		peer->suspect_since_ns = 0;
 	}
+}
+
+void
+peer_path_own_endpoints_changed(struct path_peer *peer, uint64_t now)
+{
+	/* a peer still looking for a path learns our new endpoints at once (CallMeMaybe) and
+	 * both ends ping again: a first CallMeMaybe sent before our STUN round ended had only
+	 * our LAN addresses in it */
+	if (!peer_path_disco_mode(peer) || now >= peer->active_until_ns || trusted(peer, now))
+		return;
+	for (size_t i = 0; i < peer->candidate_count; i++)
+		peer->candidates[i].last_ping_ns = 0;
+	send_pings_all(peer, true, PING_DISCOVERY, NULL, now);
+}
+
+void
+peer_path_hello(struct path_peer *peer, const struct disco_summary *s, uint64_t now)
+{
+	/* an exitgate peer's Hello lists its endpoints as CallMeMaybe would: candidates, pinged
+	 * at once when new */
+	size_t before = peer->candidate_count;
+
+	cand_replace_source(peer, CAND_HELLO, s->endpoints, s->endpoint_count, now);
+	if (peer->candidate_count > before && peer_path_disco_mode(peer) &&
+	    now < peer->active_until_ns)
+		send_pings_all(peer, false, PING_DISCOVERY, NULL, now);
 }
 
 void
@@ -711,6 +754,14 @@ peer_path_cli_ping(struct path_peer *peer, struct path_ping_request *req, uint64
 {
 	struct path_ping_result res = {.answered = false};
 
+	if (!peer_path_disco_mode(peer) && peer->pin == CONFIG_PATH_AUTO && peer->exitgate &&
+	    relay_available(peer)) {
+		/* an exitgate peer whose key is not learnt yet: ask for it (Hello) and ping as soon
+		 * as it is here, within the request's own deadline */
+		req->waiting_key = true;
+		path_hello_now(peer->path, peer);
+		return;
+	}
 	if (!peer_path_disco_mode(peer)) {
 		if (peer->pin != CONFIG_PATH_AUTO)
 			snprintf(res.error, sizeof(res.error), "peer is pinned to path: %s",

@@ -101,8 +101,10 @@ lab_wait_for() { # lab_wait_for seconds command...: poll until it succeeds
 
 lab_cleanup() {
 	local pid ns keep
-	# a failed run keeps its logs next to the build's other test logs
-	if [ "$LAB_FAILED" -gt 0 ] && [ -n "${EXITGATE_BUILD:-}" ]; then
+	# a failed run keeps its logs next to the build's other test logs (EXITGATE_LAB_KEEP=1:
+	# every run does)
+	if { [ "$LAB_FAILED" -gt 0 ] || [ "${EXITGATE_LAB_KEEP:-0}" = 1 ]; } &&
+		[ -n "${EXITGATE_BUILD:-}" ]; then
 		keep=$EXITGATE_BUILD/meson-logs/lab-$(basename "$0" .sh)
 		rm -rf "$keep"
 		mkdir -p "$keep"

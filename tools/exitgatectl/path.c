@@ -116,6 +116,8 @@ exitgatectl_ping(int argc, char **argv)
 	}
 	if (peer == NULL)
 		goto usage;
+	/* one line per pong as it comes, in order with the final verdict on stderr */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (unsigned int n = 0; count == 0 || n < count; n++) {
 		bool answered;
 		int r = ping_once(socket_path, peer, timeout_ms, &answered);
