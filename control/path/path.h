@@ -57,8 +57,8 @@ enum {
 	PATH_ENDPOINTS_FRESH_MS = 27000,   /* our endpoints in a CallMeMaybe are at most this old */
 
 	/* beyond Tailscale: failover noticed from the data itself */
-	PATH_FAILOVER_SILENCE_MS = 800,    /* sending, nothing back on the direct path: suspect */
-	PATH_FAILOVER_PROBE_MS = 700,      /* the probe of a suspect path unanswered: relay */
+	PATH_FAILOVER_SILENCE_MS = 600,    /* sending, nothing back on the direct path: suspect */
+	PATH_FAILOVER_PROBE_MS = 500,      /* the probe of a suspect path unanswered: relay */
 
 	/* exitgate's Hello (disco.h) between exitgate nodes */
 	PATH_HELLO_INTERVAL_MS = 5000,     /* while the peer's disco key is unknown and active */
