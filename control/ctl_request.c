@@ -12,6 +12,7 @@ static const struct {
 	{"stats", CTL_STATS},
 	{"neighbors", CTL_NEIGHBORS},
 	{"reload", CTL_RELOAD},
+	{"metrics", CTL_METRICS},
 };
 
 size_t
@@ -54,6 +55,6 @@ ctl_parse_request(const char *request, size_t len, struct ctl_request *req, char
 			return 0;
 		}
 	}
-	snprintf(why, why_size, "unknown verb %.64s (status, stats, neighbors, reload)", verb);
+	snprintf(why, why_size, "unknown verb %.64s (status, stats, neighbors, metrics, reload)", verb);
 	return -1;
 }

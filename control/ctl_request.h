@@ -18,6 +18,7 @@ enum ctl_verb {
 	CTL_STATS,
 	CTL_NEIGHBORS,
 	CTL_RELOAD,
+	CTL_METRICS,
 };
 
 struct ctl_request {
