@@ -101,6 +101,15 @@ client_flush(struct metrics_client *c, enum metrics_outcome outcome)
 		c->out_sent += (size_t)n;
 	}
 	shutdown(c->fd, SHUT_WR);
+	/* input left unread would make close() reset the connection, and a reset can destroy
+	 * the reply before the client reads it (a 431 to a head still coming): take what is
+	 * there, within a bound */
+	for (int i = 0; i < 16; i++) {
+		char sink[4096];
+
+		if (recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT) <= 0)
+			break;
+	}
 	client_close(c, outcome);
 }
 

@@ -31,5 +31,6 @@ int exitgatectl_status(int argc, char **argv);
 int exitgatectl_stats(int argc, char **argv);
 int exitgatectl_neighbors(int argc, char **argv);
 int exitgatectl_reload(int argc, char **argv);
+int exitgatectl_metrics(int argc, char **argv);
 
 #endif
