@@ -21,6 +21,7 @@ static const char *const verb_names[] = {
 	[CTL_STATS] = "stats",
 	[CTL_NEIGHBORS] = "neighbors",
 	[CTL_RELOAD] = "reload",
+	[CTL_METRICS] = "metrics",
 };
 
 static void
