@@ -159,6 +159,9 @@ struct config_peer {
 struct config_control {
 	char *socket;
 	char *uapi_dir;
+	bool has_metrics; /* control.metrics given: the Prometheus listener is on */
+	struct netendpoint metrics;
+	bool metrics_peers;
 };
 
 struct config {

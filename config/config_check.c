@@ -130,6 +130,39 @@ check_exit(struct config_loader *loader, const struct config *config)
 				   config->exit.sessions_per_peer, config->exit.sessions);
 }
 
+/*
+ * The metrics listener is a kernel socket of the node. It never listens where the internet
+ * reaches the node: not on an address of the public port (whose kernel TAP carries those
+ * addresses into the kernel), and not on the unspecified address, which is every interface.
+ */
+static int
+check_metrics(struct config_loader *loader, const struct config *config)
+{
+	const struct ynode *at = ynode_member(ynode_member(loader->root, "control"), "metrics");
+	const struct config_port *pub = &config->ports[CONFIG_PORT_PUBLIC];
+	const struct netaddr *addr = &config->control.metrics.addr;
+	static const uint8_t zero[16];
+	char text[NETADDR_TEXT_MAX];
+
+	if (!config->control.has_metrics)
+		return 0;
+	if (memcmp(addr->bytes, zero, sizeof(zero)) == 0)
+		return config_loader_error(loader, at, "control.metrics",
+					   "the unspecified address listens on every interface, "
+					   "the public one too; name one address (e.g. "
+					   "127.0.0.1:9586 or a management address)");
+	for (size_t i = 0; pub->present && i < pub->address_count; i++) {
+		if (!netaddr_equal(&pub->addresses[i].addr, addr))
+			continue;
+		netaddr_format(addr, text, sizeof(text));
+		return config_loader_error(loader, at, "control.metrics",
+					   "%s is an address of ports.public: metrics are never "
+					   "served on the public port",
+					   text);
+	}
+	return 0;
+}
+
 /* An item of a list, sorted by its value and then by where it is in the file. */
 struct sort_entry {
 	const void *value;
@@ -430,6 +463,7 @@ config_root_finish(struct config_loader *loader, const struct ynode *node, const
 	(void)path;
 	(void)index;
 	if (check_ports(loader, config) < 0 || check_exit(loader, config) < 0 ||
+	    check_metrics(loader, config) < 0 ||
 	    check_derp(loader, config) < 0 || check_peers(loader, config) < 0)
 		return -1;
 	return 0;

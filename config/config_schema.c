@@ -438,6 +438,11 @@ static const struct schema_field control_fields[] = {
 	  .check = check_socket_path, .offset = offsetof(struct config_control, socket) },
 	{ .name = "uapi_dir", .kind = SCHEMA_STRING, .def_text = "/var/run/wireguard",
 	  .check = check_absolute_path, .offset = offsetof(struct config_control, uapi_dir) },
+	{ .name = "metrics", .kind = SCHEMA_ENDPOINT, .flags = SCHEMA_NULLABLE,
+	  .offset = offsetof(struct config_control, metrics),
+	  .flag = offsetof(struct config_control, has_metrics) + 1 },
+	{ .name = "metrics_peers", .kind = SCHEMA_BOOL, .def = true,
+	  .offset = offsetof(struct config_control, metrics_peers) },
 };
 
 /* log: offsets from struct config */

@@ -9,17 +9,12 @@
 
 #include "ctl.h"
 #include "log.h"
+#include "metrics.h"
 #include "neighbor.h"
 #include "path.h"
 #include "relay.h"
 #include "wg_node.h"
 #include "worker.h"
-
-static const char *const control_counter_names[] = {
-#define CONTROL_COUNTER_NAME(name, text) #name,
-	CONTROL_COUNTERS(CONTROL_COUNTER_NAME)
-#undef CONTROL_COUNTER_NAME
-};
 
 /* The worker's NAT instance: sessions by protocol and every result, both directions. */
 static void
@@ -170,10 +165,10 @@ control_stats(struct node *node, struct strbuf *out, bool json)
 		strbuf_puts(out, "control plane\n");
 	for (int c = 0; c < CONTROL_COUNTER_COUNT; c++) {
 		if (json)
-			strbuf_printf(out, "%s\"%s\":%llu", c ? "," : "", control_counter_names[c],
+			strbuf_printf(out, "%s\"%s\":%llu", c ? "," : "", control_counter_name((enum control_counter)c),
 				      (unsigned long long)node->counters[c]);
 		else if (node->counters[c] != 0)
-			strbuf_printf(out, "  %-22s %llu\n", control_counter_names[c],
+			strbuf_printf(out, "  %-22s %llu\n", control_counter_name((enum control_counter)c),
 				      (unsigned long long)node->counters[c]);
 	}
 	if (json)
@@ -451,6 +446,15 @@ ctl_handle(void *arg, const char *request, size_t len, struct strbuf *out)
 		break;
 	case CTL_NETCHECK:
 		verb_netcheck(node, &req, out);
+		break;
+	case CTL_METRICS:
+		/* the same text the listener serves; --json makes no sense for it */
+		if (req.json) {
+			strbuf_puts(out, "ERR metrics has no --json form (it is Prometheus text)\n");
+			break;
+		}
+		strbuf_puts(out, "OK\n");
+		metrics_render(node, out);
 		break;
 	case CTL_VERBS:
 		break;

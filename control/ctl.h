@@ -9,6 +9,7 @@
  *   stats      counters per worker (with every drop reason), per port, per peer, control plane,
  *              relay regions (packets, bytes, connects, drops by reason)
  *   neighbors  the ARP/ND table
+ *   metrics    the Prometheus text exposition (as control.metrics serves it, metrics.h)
  *   reload     re-read the config file (like SIGHUP); ERR with the file:line:column if refused
  */
 #ifndef EXITGATE_CONTROL_CTL_H

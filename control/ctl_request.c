@@ -15,6 +15,7 @@ static const struct {
 	{"ping", CTL_PING},
 	{"why", CTL_WHY},
 	{"netcheck", CTL_NETCHECK},
+	{"metrics", CTL_METRICS},
 };
 
 const char *
@@ -133,6 +134,6 @@ ctl_parse_request(const char *request, size_t len, struct ctl_request *req, char
 	return 0;
 unknown_verb:
 	snprintf(why, why_size,
-		 "unknown verb %.64s (status, stats, neighbors, reload, ping, why, netcheck)", verb);
+		 "unknown verb %.64s (status, stats, neighbors, metrics, reload, ping, why, netcheck)", verb);
 	return -1;
 }

@@ -22,6 +22,7 @@ enum ctl_verb {
 	CTL_STATS,
 	CTL_NEIGHBORS,
 	CTL_RELOAD,
+	CTL_METRICS,  /* Prometheus text exposition */
 	CTL_PING,     /* ping PEER [--timeout MS]: one disco ping round */
 	CTL_WHY,      /* why PEER: what keeps it off a direct path */
 	CTL_NETCHECK, /* netcheck [--run]: the last report, or a fresh one */

@@ -28,6 +28,14 @@ struct loop {
 	struct loop_fd *fds;
 	struct loop_timer timers[LOOP_MAX_TIMERS];
 	int timer_count;
+	struct loop_stats stats;
+};
+
+/* 0.5 ms .. 5 s: a healthy loop runs its timers within a millisecond (epoll's resolution); a
+ * blocking call or a huge reply shows up in the upper buckets. */
+const uint64_t loop_lag_bucket_ns[LOOP_LAG_BUCKETS] = {
+	500000, 1000000, 5000000, 10000000, 50000000, 100000000, 500000000, 1000000000,
+	5000000000,
 };
 
 uint64_t
@@ -191,13 +199,30 @@ timeout_ms(const struct loop *loop, uint64_t now)
 	return (int)((earliest - now + 999999) / 1000000);
 }
 
+static void
+lag_observe(struct loop_stats *st, uint64_t lag_ns)
+{
+	st->lag_count++;
+	st->lag_sum_ns += lag_ns;
+	for (int b = 0; b < LOOP_LAG_BUCKETS; b++)
+		if (lag_ns <= loop_lag_bucket_ns[b])
+			st->lag_buckets[b]++;
+}
+
+void
+loop_stats(const struct loop *loop, struct loop_stats *out)
+{
+	*out = loop->stats;
+}
+
 int
 loop_run(struct loop *loop)
 {
 	struct epoll_event events[64];
 
 	while (!loop->stop) {
-		uint64_t now = loop_now();
+		uint64_t now = loop_now(), woke, lag_ns = 0;
+		bool any_due = false;
 		int n = epoll_wait(loop->epfd, events, 64, timeout_ms(loop, now));
 
 		if (n < 0) {
@@ -206,6 +231,7 @@ loop_run(struct loop *loop)
 			log_error("loop: epoll_wait: %s", strerror(errno));
 			return -1;
 		}
+		woke = loop_now();
 		for (int i = 0; i < n && !loop->stop; i++) {
 			struct loop_fd *f = find_fd(loop, events[i].data.fd);
 
@@ -217,9 +243,20 @@ loop_run(struct loop *loop)
 		for (int i = 0; i < loop->timer_count && !loop->stop; i++) {
 			struct loop_timer *t = &loop->timers[i];
 
-			if (t->cb != NULL && t->due_ns != LOOP_NEVER && t->due_ns <= now)
+			if (t->cb != NULL && t->due_ns != LOOP_NEVER && t->due_ns <= now) {
+				uint64_t ran = loop_now();
+
+				/* a first run "at once" (deadline 1) has no lateness to speak of */
+				any_due = any_due || t->due_ns > 1;
+				if (t->due_ns > 1 && ran - t->due_ns > lag_ns)
+					lag_ns = ran - t->due_ns;
 				t->due_ns = t->cb(loop, now, t->arg);
+			}
 		}
+		if (any_due)
+			lag_observe(&loop->stats, lag_ns);
+		loop->stats.turns++;
+		loop->stats.busy_ns += loop_now() - woke;
 	}
 	return 0;
 }

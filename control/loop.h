@@ -44,4 +44,24 @@ int loop_run(struct loop *loop);
 void loop_stop(struct loop *loop);
 uint64_t loop_now(void);
 
+/*
+ * How late the loop runs its work (for metrics). Each turn in which a timer was due counts
+ * once, with how long after its deadline the latest of them ran (fd work earlier in the turn,
+ * or a long callback, makes the others late): the loop's lag, in cumulative buckets as a
+ * Prometheus histogram has them. busy_ns is the time spent dispatching, not waiting.
+ */
+enum {
+	LOOP_LAG_BUCKETS = 9,
+};
+extern const uint64_t loop_lag_bucket_ns[LOOP_LAG_BUCKETS];
+
+struct loop_stats {
+	uint64_t turns;
+	uint64_t busy_ns;
+	uint64_t lag_count;
+	uint64_t lag_sum_ns;
+	uint64_t lag_buckets[LOOP_LAG_BUCKETS]; /* turns with lag <= loop_lag_bucket_ns[i] */
+};
+void loop_stats(const struct loop *loop, struct loop_stats *out);
+
 #endif

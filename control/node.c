@@ -15,6 +15,7 @@
 #include "ctl.h"
 #include "handoff.h"
 #include "log.h"
+#include "metrics.h"
 #include "neighbor.h"
 #include "netif.h"
 #include "node.h"
@@ -27,6 +28,36 @@ enum {
 	UPCALL_BUDGET = 512, /* packets per turn, so sockets and timers are never starved */
 	RECLAIM_INTERVAL_MS = 10,
 };
+
+static const char *const control_counter_names[] = {
+#define CONTROL_COUNTER_NAME(name, text) #name,
+	CONTROL_COUNTERS(CONTROL_COUNTER_NAME)
+#undef CONTROL_COUNTER_NAME
+};
+
+static const char *const control_counter_texts[] = {
+#define CONTROL_COUNTER_TEXT(name, text) text,
+	CONTROL_COUNTERS(CONTROL_COUNTER_TEXT)
+#undef CONTROL_COUNTER_TEXT
+};
+
+const char *
+control_counter_name(enum control_counter counter)
+{
+	return counter < CONTROL_COUNTER_COUNT ? control_counter_names[counter] : "unknown";
+}
+
+const char *
+control_counter_text(enum control_counter counter)
+{
+	return counter < CONTROL_COUNTER_COUNT ? control_counter_texts[counter] : "unknown";
+}
+
+uint64_t
+node_counter(const struct node *node, enum control_counter counter)
+{
+	return counter < CONTROL_COUNTER_COUNT ? node->counters[counter] : 0;
+}
 
 void
 node_down(struct node *node, unsigned int worker, struct rte_mbuf *m)
@@ -341,6 +372,7 @@ kernel_interfaces_setup(struct node *node)
 static void
 node_teardown(struct node *node)
 {
+	metrics_close(node);
 	ctl_close(node);
 	uapi_server_close(node);
 	/* its callbacks feed the WireGuard module: it goes first */
@@ -396,7 +428,7 @@ node_run(const char *config_path, struct config *config, const char *program)
 	    loop_add_timer(node.loop, reclaim_timer, &node, 0) < 0 ||
 	    loop_add_timer(node.loop, wg_timer, &node, 0) < 0)
 		goto out;
-	if (uapi_server_open(&node) != 0 || ctl_open(&node) != 0)
+	if (uapi_server_open(&node) != 0 || ctl_open(&node) != 0 || metrics_open(&node) != 0)
 		goto out;
 	if (dataplane_launch(node.dp) != 0)
 		goto out;

@@ -32,6 +32,7 @@ enum control_counter {
 struct wg_node;
 struct relay;
 struct path;
+struct metrics_server;
 
 struct node {
 	char *config_path;
@@ -43,11 +44,16 @@ struct node {
 	struct path *path; /* path selection: where each peer's packets go (control/path) */
 	struct sockserver *uapi;
 	struct sockserver *ctl;
+	struct metrics_server *metrics; /* control.metrics, NULL when off */
 	int signal_fd;
 	int upcall_timer;
 	uint64_t started_ns;
 	uint64_t counters[CONTROL_COUNTER_COUNT];
 };
+
+const char *control_counter_name(enum control_counter counter);
+const char *control_counter_text(enum control_counter counter);
+uint64_t node_counter(const struct node *node, enum control_counter counter);
 
 /* Run a node from a loaded config (ownership passes to the node); returns the exit status. */
 int node_run(const char *config_path, struct config *config, const char *program);

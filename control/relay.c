@@ -1043,3 +1043,43 @@ relay_stats(struct relay *relay, struct strbuf *out, bool json)
 	if (json)
 		strbuf_puts(out, "]}");
 }
+
+/* ---- figures for reports ---- */
+
+int
+relay_region_walk(struct relay *relay, relay_region_fn fn, void *arg)
+{
+	uint64_t now_ms = derp_client_now_ms();
+
+	for (size_t i = 0; i < relay->region_count; i++) {
+		const struct relay_region *r = &relay->regions[i];
+		uint32_t latency = relay_latency_best(&r->latency, now_ms);
+		struct relay_region_figures f = {
+			.id = r->id,
+			.code = r->code,
+			.state = region_state(r),
+			.connected = region_connected(r),
+			.home = r->home,
+			.latency_known = latency != RELAY_LATENCY_UNKNOWN,
+			.latency_us = latency,
+			.ping_timeouts = r->ping_timeouts,
+			.dead_restarts = r->dead_restarts,
+			.server_switches = r->server_switches,
+		};
+		int rc;
+
+		stats_total(r, &f.stats);
+		memcpy(f.rx_dropped, r->rx_verdicts, sizeof(f.rx_dropped));
+		f.rx_dropped[WG_NODE_RELAY_ACCEPTED] = 0;
+		rc = fn(&f, arg);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+uint64_t
+relay_home_changes(const struct relay *relay)
+{
+	return relay->home_changes;
+}

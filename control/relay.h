@@ -54,8 +54,10 @@
 #include <rte_mbuf.h>
 
 #include "config.h"
+#include "derp_client.h"
 #include "node.h"
 #include "strbuf.h"
+#include "wg_node.h"
 
 enum {
 	RELAY_PING_INTERVAL_MS = 10 * 1000,
@@ -101,5 +103,27 @@ uint32_t relay_region_of_peer(struct relay *relay, const uint8_t peer_key[KEY_LE
 /* `exitgatectl status` / `stats`: a JSON member ",\"relay\":{...}" with json, else text. */
 void relay_status(struct relay *relay, struct strbuf *out, bool json);
 void relay_stats(struct relay *relay, struct strbuf *out, bool json);
+
+/* Figures of one region for reports (metrics), asked through relay_region_walk. */
+struct relay_region_figures {
+	uint32_t id;
+	const char *code;
+	const char *state; /* as status prints it: unusable, closed, or the client's state */
+	bool connected;
+	bool home;
+	bool latency_known;
+	uint32_t latency_us;            /* the best round trip of the window, when known */
+	struct derp_client_stats stats; /* every connection of the region, closed ones included */
+	uint64_t ping_timeouts;
+	uint64_t dead_restarts;
+	uint64_t server_switches;
+	uint64_t rx_dropped[WG_NODE_RELAY_VERDICTS]; /* received and refused, by verdict */
+};
+
+/* Called for each region in map order; a non-zero return stops the walk and is returned. */
+typedef int (*relay_region_fn)(const struct relay_region_figures *region, void *arg);
+int relay_region_walk(struct relay *relay, relay_region_fn fn, void *arg);
+/* Home region changes since start. */
+uint64_t relay_home_changes(const struct relay *relay);
 
 #endif

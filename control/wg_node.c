@@ -1075,3 +1075,77 @@ wg_node_stats(struct wg_node *wn, struct strbuf *out, bool json)
 	if (json)
 		strbuf_puts(out, "]");
 }
+
+/* ---- figures for reports ---- */
+
+const char *
+wg_node_path_kind_name(enum wg_node_path_kind kind)
+{
+	static const char *const names[WG_NODE_PATH_KINDS] = {
+		[WG_NODE_PATH_NONE] = "none",
+		[WG_NODE_PATH_DIRECT] = "direct",
+		[WG_NODE_PATH_RELAY] = "relay",
+		[WG_NODE_PATH_BOTH] = "both",
+	};
+
+	return kind < WG_NODE_PATH_KINDS ? names[kind] : "unknown";
+}
+
+/* The path a peer's traffic takes now, as path selection (control/path) decided it: the one
+ * answer every report uses. */
+static enum wg_node_path_kind
+peer_path(const struct wg_node_peer *np, uint32_t *region)
+{
+	*region = 0;
+	switch (path_peer_kind(np->path)) {
+	case PATH_KIND_DIRECT:
+		return WG_NODE_PATH_DIRECT;
+	case PATH_KIND_BOTH:
+		*region = relay_region_of_peer(np->wn->node->relay, np->dp->public_key);
+		return WG_NODE_PATH_BOTH;
+	case PATH_KIND_RELAY:
+		*region = relay_region_of_peer(np->wn->node->relay, np->dp->public_key);
+		return WG_NODE_PATH_RELAY;
+	default:
+		return WG_NODE_PATH_NONE;
+	}
+}
+
+int
+wg_node_peer_walk(struct wg_node *wn, wg_node_peer_fn fn, void *arg)
+{
+	for (struct wg_node_peer *np = wn->peers; np != NULL; np = np->next) {
+		struct wg_node_peer_figures f;
+		struct dp_peer_totals t;
+		int rc;
+
+		dp_peer_totals(np->dp, &t);
+		f = (struct wg_node_peer_figures){
+			.name = np->name,
+			.public_key = np->dp->public_key,
+			.rx_bytes = peer_rx_bytes(np, &t),
+			.tx_bytes = peer_tx_bytes(np, &t),
+			.rx_packets = t.rx_packets,
+			.tx_packets = t.tx_packets,
+			.handshakes = np->dev->stats.handshakes_completed,
+			.last_handshake_realtime_ns = np->dev->timers.last_handshake_realtime_ns,
+		};
+		f.path = peer_path(np, &f.relay_region);
+		rc = fn(&f, arg);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+size_t
+wg_node_peer_count(const struct wg_node *wn)
+{
+	return wn->peer_count;
+}
+
+const struct wg_device_stats *
+wg_node_handshake_stats(const struct wg_node *wn)
+{
+	return wg_device_stats(wn->dev);
+}

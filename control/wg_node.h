@@ -20,6 +20,7 @@
 #include <rte_mbuf.h>
 
 #include "config.h"
+#include "device.h"
 #include "node.h"
 #include "strbuf.h"
 #include "uapi.h"
@@ -77,5 +78,37 @@ const struct netprefix *wg_node_peer_address(const struct wg_node_peer *np);
 /* Peers for `exitgatectl status` / `stats` (a JSON fragment "\"peers\":[...]" with json). */
 void wg_node_status(struct wg_node *wn, struct strbuf *out, bool json);
 void wg_node_stats(struct wg_node *wn, struct strbuf *out, bool json);
+
+/*
+ * Figures for reports (metrics): asked of this module through functions, never read from its
+ * structs.
+ */
+enum wg_node_path_kind {
+	WG_NODE_PATH_NONE,   /* nowhere to send: no endpoint and not relayed */
+	WG_NODE_PATH_DIRECT, /* UDP to the peer's endpoint */
+	WG_NODE_PATH_RELAY,  /* through a DERP region */
+	WG_NODE_PATH_BOTH,   /* UDP to an unconfirmed direct endpoint and the relay */
+	WG_NODE_PATH_KINDS
+};
+const char *wg_node_path_kind_name(enum wg_node_path_kind kind);
+
+struct wg_node_peer_figures {
+	const char *name;
+	const uint8_t *public_key;
+	uint64_t rx_bytes; /* as wg show transfer: handshakes and data */
+	uint64_t tx_bytes;
+	uint64_t rx_packets; /* transport data messages */
+	uint64_t tx_packets;
+	uint64_t handshakes;                 /* completed */
+	uint64_t last_handshake_realtime_ns; /* 0 = never */
+	enum wg_node_path_kind path;
+	uint32_t relay_region; /* with WG_NODE_PATH_RELAY: the region, 0 = no relay connection */
+};
+
+/* Called for each peer in order; a non-zero return stops the walk and is returned by it. */
+typedef int (*wg_node_peer_fn)(const struct wg_node_peer_figures *peer, void *arg);
+int wg_node_peer_walk(struct wg_node *wn, wg_node_peer_fn fn, void *arg);
+size_t wg_node_peer_count(const struct wg_node *wn);
+const struct wg_device_stats *wg_node_handshake_stats(const struct wg_node *wn);
 
 #endif

@@ -243,6 +243,56 @@ dataplane_counters(const struct dataplane *dp, struct worker_counters *sum)
 	}
 }
 
+int
+dataplane_worker_counters(const struct dataplane *dp, unsigned int worker,
+			  struct worker_counters *out)
+{
+	const struct worker *w;
+
+	if (worker >= dp->worker_count || (w = dp->workers[worker]) == NULL)
+		return -1;
+	for (int c = 0; c < WORKER_COUNTER_COUNT; c++)
+		out->value[c] = counter_read(&w->counters.value[c]);
+	for (int d = 0; d < DROP_REASON_COUNT; d++)
+		out->drop[d] = counter_read(&w->counters.drop[d]);
+	return 0;
+}
+
+int
+dataplane_worker_nat(const struct dataplane *dp, unsigned int worker, struct nat_stats *st,
+		     uint32_t *capacity)
+{
+	const struct worker *w;
+
+	if (worker >= dp->worker_count || (w = dp->workers[worker]) == NULL || w->nat == NULL)
+		return -1;
+	nat_stats_read(w->nat, st);
+	*capacity = nat_capacity(w->nat);
+	return 0;
+}
+
+int
+dataplane_port_stats(const struct dataplane *dp, enum config_port_role role,
+		     struct dp_port_stats *out)
+{
+	const struct dp_port *port;
+	struct rte_eth_stats st;
+
+	if (role >= CONFIG_PORT_ROLES || !(port = &dp->ports[role])->present ||
+	    rte_eth_stats_get(port->eth_port, &st) != 0)
+		return -1;
+	*out = (struct dp_port_stats){
+		.rx_packets = st.ipackets,
+		.tx_packets = st.opackets,
+		.rx_bytes = st.ibytes,
+		.tx_bytes = st.obytes,
+		.rx_missed = st.imissed,
+		.rx_errors = st.ierrors,
+		.tx_errors = st.oerrors,
+	};
+	return 0;
+}
+
 void
 dataplane_destroy(struct dataplane *dp)
 {

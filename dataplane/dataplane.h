@@ -27,4 +27,30 @@ int dataplane_retire(struct dataplane *dp, void *obj, void (*free_fn)(void *obj)
 /* Sum of every worker's counters. */
 void dataplane_counters(const struct dataplane *dp, struct worker_counters *sum);
 
+/*
+ * Figures for the control plane's reports (stats, metrics), read with relaxed loads of the
+ * workers' single-writer counters: safe while the workers run.
+ */
+/* One worker's counters; 0, or -1 when there is no such worker. */
+int dataplane_worker_counters(const struct dataplane *dp, unsigned int worker,
+			      struct worker_counters *out);
+/* One worker's NAT instance: its counters and capacity; 0, or -1 when it has none. */
+int dataplane_worker_nat(const struct dataplane *dp, unsigned int worker, struct nat_stats *st,
+			 uint32_t *capacity);
+
+struct dp_port_stats {
+	uint64_t rx_packets;
+	uint64_t tx_packets;
+	uint64_t rx_bytes;
+	uint64_t tx_bytes;
+	uint64_t rx_missed; /* dropped by the NIC: no free descriptor */
+	uint64_t rx_errors;
+	uint64_t tx_errors;
+};
+
+/* A role's NIC counters (rte_eth_stats_get); 0, or -1 when the role has no port or the driver
+ * gives none. */
+int dataplane_port_stats(const struct dataplane *dp, enum config_port_role role,
+			 struct dp_port_stats *out);
+
 #endif

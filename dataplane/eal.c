@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -101,8 +104,15 @@ eal_args_build(struct eal_args *args, const struct config *config, const char *p
 		rc |= push(args, "-l0-%u", dpc->workers);
 	/* Quiet by default: EAL prints its progress at INFO; an operator's --log-level wins. */
 	rc |= push(args, "--log-level=%s", config->log_level >= LOG_LEVEL_DEBUG ? "info" : "warning");
-	/* exitgate reports on its own control socket; no second, unauthenticated one */
-	rc |= push(args, "--no-telemetry");
+	/*
+	 * DPDK telemetry (dpdk-telemetry.py: /ethdev/stats and the like) lives in EAL's runtime
+	 * directory, /var/run/dpdk/<file prefix>/dpdk_telemetry.v2. Each node gets a prefix of
+	 * its own, named after its interface (unique per machine, as its UAPI socket is), so two
+	 * nodes never fight over one socket, and `dpdk-telemetry.py -f exitgate-<interface>`
+	 * finds it; eal_restrict_runtime_dir keeps it root's. An operator's --file-prefix or
+	 * --no-telemetry in dataplane.eal comes later and wins.
+	 */
+	rc |= push(args, "--file-prefix=exitgate-%s", config->node.interface);
 
 	for (int role = 0; role < CONFIG_PORT_ROLES; role++) {
 		const struct config_port *port = &config->ports[role];
@@ -143,6 +153,36 @@ eal_args_free(struct eal_args *args)
 	memset(args, 0, sizeof(*args));
 }
 
+const char *
+eal_telemetry_socket(char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/dpdk_telemetry.v2", rte_eal_get_runtime_dir());
+	return buf;
+}
+
+/* The telemetry socket answers anyone who can connect, and says much about the node: the
+ * directory and the socket are root's only, whatever the umask was. */
+static int
+eal_restrict_runtime_dir(void)
+{
+	const char *dir = rte_eal_get_runtime_dir();
+	char socket_path[PATH_MAX];
+	struct stat st;
+
+	if (dir == NULL || dir[0] == '\0')
+		return 0;
+	if (chmod(dir, 0700) != 0) {
+		log_error("eal: chmod %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	eal_telemetry_socket(socket_path, sizeof(socket_path));
+	if (stat(socket_path, &st) == 0 && chmod(socket_path, 0600) != 0) {
+		log_error("eal: chmod %s: %s", socket_path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int
 eal_init_from_config(const struct config *config, const char *program, struct eal_args *args)
 {
@@ -167,5 +207,5 @@ eal_init_from_config(const struct config *config, const char *program, struct ea
 		log_error("eal: rte_eal_init: %s", rte_strerror(rte_errno));
 		return -1;
 	}
-	return 0;
+	return eal_restrict_runtime_dir();
 }

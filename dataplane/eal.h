@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * EAL arguments from the config: lcores, one --vdev or -a per configured device, a net_tap vdev
+ * EAL arguments from the config: lcores, a file prefix of the node's own (its DPDK telemetry
+ * socket, root only), one --vdev or -a per configured device, a net_tap vdev
  * per requested kernel TAP, then the operator's extra arguments (which therefore win).
  */
 #ifndef EXITGATE_DATAPLANE_EAL_H
@@ -37,5 +38,8 @@ void eal_args_free(struct eal_args *args);
  * pointers into them.
  */
 int eal_init_from_config(const struct config *config, const char *program, struct eal_args *args);
+
+/* Where this process's DPDK telemetry socket is (after rte_eal_init). */
+const char *eal_telemetry_socket(char *buf, size_t size);
 
 #endif

@@ -4,7 +4,6 @@
 
 passed=0
 failed=0
-skipped=0
 
 # check NAME COMMAND...: run COMMAND, count it, show its output when it fails.
 check() {
@@ -22,23 +21,57 @@ check() {
 	rm -f "$log"
 }
 
-skip() {
-	echo "skip $1: $2"
-	skipped=$((skipped + 1))
-}
-
 # finish: the closing line CI reads; exit status for meson.
 finish() {
-	if [ "$skipped" -gt 0 ]; then
-		echo "$passed passed, $failed failed, $skipped skipped"
-	else
-		echo "$passed passed, $failed failed"
-	fi
+	echo "$passed passed, $failed failed"
 	[ "$failed" -eq 0 ]
 }
 
-have_terraform() {
-	command -v terraform >/dev/null 2>&1
+# The deploy toolchain. terraform is not a Debian package: the one on the PATH when there is
+# one, else the OpenTofu that tools/bootstrap built (tools/go-peers), which speaks the same
+# language and runs the same `test` command. TERRAFORM names the binary in use.
+TERRAFORM=
+find_terraform() {
+	local tofu
+	# type -P: a file on the PATH, never the terraform function below
+	if TERRAFORM=$(type -P terraform); then
+		return 0
+	fi
+	if tofu=$("${src:?}/tools/go-peers" --path tofu 2>/dev/null); then
+		TERRAFORM=$tofu
+		return 0
+	fi
+	TERRAFORM=
+	return 1
+}
+terraform() {
+	"$TERRAFORM" "$@"
+}
+
+# require_tools TOOL...: every tool the checks need, or the test fails with the reason. A
+# missing tool never skips: a fresh machine (CI's) must have run tools/bootstrap, and a deploy
+# test that passes by not running would hide exactly that.
+require_tools() {
+	local tool missing=0
+	for tool in "$@"; do
+		if [ "$tool" = terraform ]; then
+			find_terraform && continue
+			echo "FAIL: neither terraform on the PATH nor the OpenTofu tools/bootstrap builds" \
+				"(tools/go-peers tofu)"
+		elif ! command -v "$tool" >/dev/null 2>&1; then
+			echo "FAIL: $tool is missing (tools/bootstrap installs it)"
+		else
+			continue
+		fi
+		missing=$((missing + 1))
+	done
+	if [ "$missing" -gt 0 ]; then
+		echo "0 passed, $missing failed"
+		exit 1
+	fi
+	if [ -n "$TERRAFORM" ]; then
+		echo "using $("$TERRAFORM" version 2>/dev/null | head -n 1) ($TERRAFORM)"
+	fi
 }
 
 export TF_CLI_CONFIG_FILE=/dev/null TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1

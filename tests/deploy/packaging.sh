@@ -6,7 +6,7 @@
 #   - the installed units pass `systemd-analyze verify` in a root holding them, the host's own
 #     units and the programs they run;
 #   - the set-up script passes shellcheck; the example config passes `exitgated --check-config`;
-#   - with terraform: the units it renders pass verify too (prefix /usr), and its cloud-init user
+#   - the units terraform (or OpenTofu) renders pass verify too (prefix /usr), and its cloud-init user
 #     data passes `cloud-init schema` and writes the repository's script and units unchanged.
 set -u
 src=${EXITGATE_SOURCE:?EXITGATE_SOURCE is the source tree}
@@ -14,12 +14,8 @@ build=${EXITGATE_BUILD:?EXITGATE_BUILD is the build tree}
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$src/tests/deploy/lib.sh"
 
-for tool in systemd-analyze cloud-init jq python3; do
-	if ! command -v "$tool" >/dev/null 2>&1; then
-		echo "SKIP: $tool is missing (tools/bootstrap installs it)"
-		exit 77
-	fi
-done
+# every tool is needed: a missing one fails the test (tools/bootstrap installs them all)
+require_tools systemd-analyze cloud-init jq python3 shellcheck terraform
 
 work=$build/tests/deploy/packaging-work
 rm -rf "$work"
@@ -72,13 +68,8 @@ unit_from_source() {
 	sed -e "s|@bindir@|$2|g" -e "s|@libexecdir@|$3|g" "$src/deploy/systemd/$1.in"
 }
 
-if command -v shellcheck >/dev/null 2>&1; then
-	check "shellcheck: exitgate-dpdk-setup" shellcheck "$src/deploy/scripts/exitgate-dpdk-setup"
-	check "shellcheck: tests/deploy" shellcheck -x -P "$src/tests/deploy" \
-		"$src"/tests/deploy/*.sh
-else
-	skip "shellcheck" "shellcheck is not installed"
-fi
+check "shellcheck: exitgate-dpdk-setup" shellcheck "$src/deploy/scripts/exitgate-dpdk-setup"
+check "shellcheck: tests/deploy" shellcheck -x -P "$src/tests/deploy" "$src"/tests/deploy/*.sh
 
 # The example config, with its key file pointed at a scratch key.
 example_checks() {
@@ -92,12 +83,6 @@ if [ -x "$exitgated_built" ]; then
 	check "exitgated --check-config accepts exitgate.yaml.example" example_checks
 else
 	check "exitgated is built" test -x "$exitgated_built"
-fi
-
-if ! have_terraform; then
-	skip "rendered units and cloud-init user data" "terraform is not on the PATH"
-	finish
-	exit
 fi
 
 render_dir=$work/render-work

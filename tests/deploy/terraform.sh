@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# deploy/terraform, offline (no provider can be downloaded here):
+# deploy/terraform, offline (no provider can be downloaded here), with terraform or, where none
+# is on the PATH, the OpenTofu tools/bootstrap builds (tests/deploy/lib.sh: find_terraform):
 #   - every .tf/.tftest.hcl is `terraform fmt` clean;
 #   - `terraform test` in each provider-free module (appliance-config, network-plan,
 #     exit-node-plan): rendering asserts and every validation with expect_failures; each run
@@ -16,10 +17,8 @@ build=${EXITGATE_BUILD:?EXITGATE_BUILD is the build tree}
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$src/tests/deploy/lib.sh"
 
-if ! have_terraform; then
-	echo "SKIP: terraform is not on the PATH (terraform >= 1.9 runs these checks)"
-	exit 77
-fi
+# terraform >= 1.9 or OpenTofu (tools/go-peers); jq reads the render's outputs
+require_tools terraform jq
 exitgated=$build/control/exitgated
 if [ ! -x "$exitgated" ]; then
 	echo "FAIL: $exitgated is not built; the rendered config cannot be checked"

@@ -80,7 +80,8 @@ config_build(const struct dp_fixture_options *o)
 		 "dataplane:\n"
 		 "  workers: %u\n"
 		 "  lcores: \"%s\"\n"
-		 "  eal: [\"--no-huge\", \"-m\", \"%u\", \"--no-shconf\"%s%s]\n"
+		 /* no telemetry socket: a benchmark or fuzzer may run beside a node */
+		 "  eal: [\"--no-huge\", \"-m\", \"%u\", \"--no-shconf\", \"--no-telemetry\"%s%s]\n"
 		 "ports:\n"
 		 "  public: {device: net_null%u, addresses: [10.0.1.10/24, \"fd00:1::10/64\"],\n"
 		 "           gateway: 10.0.1.1, gateway6: \"fd00:1::1\",\n"

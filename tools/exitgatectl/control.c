@@ -140,3 +140,9 @@ exitgatectl_reload(int argc, char **argv)
 {
 	return verb("reload", false, argc, argv);
 }
+
+int
+exitgatectl_metrics(int argc, char **argv)
+{
+	return verb("metrics", false, argc, argv);
+}

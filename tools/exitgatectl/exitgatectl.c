@@ -17,6 +17,8 @@ static const struct exitgatectl_command commands[] = {
 	{ "stats", "[--json]", "counters per worker (with drop reasons), port and peer",
 	  exitgatectl_stats },
 	{ "neighbors", "[--json]", "the ARP/ND table of the data plane", exitgatectl_neighbors },
+	{ "metrics", "", "Prometheus text exposition (what control.metrics serves)",
+	  exitgatectl_metrics },
 	{ "reload", "", "re-read the config file (refused with its location if bad)",
 	  exitgatectl_reload },
 	{ "ping", "PEER [-c N]", "disco pings until a direct path answers, as tailscale ping",

@@ -31,6 +31,7 @@ int exitgatectl_status(int argc, char **argv);
 int exitgatectl_stats(int argc, char **argv);
 int exitgatectl_neighbors(int argc, char **argv);
 int exitgatectl_reload(int argc, char **argv);
+int exitgatectl_metrics(int argc, char **argv);
 /* One request; on OK the body (malloc'd) in *body, else the error printed. */
 int exitgatectl_ask(const char *socket_path, const char *request, char **body);
 /* --socket's default: EXITGATE_CONTROL_SOCKET, or /run/exitgate/control.sock */

@@ -212,6 +212,16 @@ static const struct error_case fixture_cases[] = {
 	{ "sessions_per_peer.yaml",
 	  "sessions_per_peer.yaml:8:22: exit.sessions_per_peer: 8192 is more than "
 	  "exit.sessions (4096)" },
+	{ "metrics_endpoint.yaml",
+	  "metrics_endpoint.yaml:8:12: control.metrics: bad endpoint \"localhost:9586\": "
+	  "expected four decimal numbers separated by dots" },
+	{ "metrics_public.yaml",
+	  "metrics_public.yaml:8:12: control.metrics: 10.0.1.10 is an address of ports.public: "
+	  "metrics are never served on the public port" },
+	{ "metrics_unspecified.yaml",
+	  "metrics_unspecified.yaml:7:12: control.metrics: the unspecified address listens on "
+	  "every interface, the public one too; name one address (e.g. 127.0.0.1:9586 or a "
+	  "management address)" },
 	{ "socket_path.yaml",
 	  "socket_path.yaml:7:11: control.socket: bad value \"run/exitgate/control.sock\": "
 	  "must be an absolute path" },

@@ -531,22 +531,45 @@ run "egress_neither_mac_nor_device" {
   expect_failures = [var.egress_mac]
 }
 
+# Lists of peers made by a helper module (OpenTofu allows no function call in a variables
+# block; both take another run's outputs there). Each helper run comes just before the run that
+# uses it: OpenTofu keeps only the latest outputs of runs of the same module.
+run "thousand_peers" {
+  module {
+    source = "./tests/peers"
+  }
+
+  variables {
+    peer_count = 1000
+  }
+}
+
 # EC2 takes at most 16 KiB of user data: a thousand peers with random keys do not fit.
 run "user_data_too_big" {
   command = plan
 
   variables {
-    peers = [for i in range(1000) : { public_key = base64sha256("peer ${i}") }]
+    peers = run.thousand_peers.peers_without_ips
   }
 
   expect_failures = [output.user_data_base64]
+}
+
+run "hundred_peers" {
+  module {
+    source = "./tests/peers"
+  }
+
+  variables {
+    peer_count = 100
+  }
 }
 
 run "user_data_fits_a_hundred_peers" {
   command = plan
 
   variables {
-    peers = [for i in range(100) : { public_key = base64sha256("peer ${i}"), allowed_ips = ["100.64.${floor(i / 256)}.${i % 256}/32"] }]
+    peers = run.hundred_peers.peers
   }
 
   assert {
