@@ -317,22 +317,18 @@ netcheck_stun_input(struct path *path, const struct netendpoint *src, const uint
 {
 	(void)src; /* matched by transaction id, as Tailscale does: a server may answer from an
 		    * address other than the one asked (anycast, a second interface) */
-	if (len < STUN_HEADER_LEN) {
+	struct netendpoint mapped;
+
+	/* the message first (what it is), then whose it is */
+	if (stun_parse_binding_response(data, len, NULL, &mapped) != STUN_OK) {
 		path->counters[PC_stun_drop_malformed]++;
 		return;
 	}
 	for (size_t i = 0; i < path->server_count; i++) {
 		struct path_stun_server *s = &path->servers[i];
-		struct netendpoint mapped;
-		int rc;
 
 		if (s->sent_ns == 0 || memcmp(data + 8, s->txid, STUN_TXID_LEN) != 0)
 			continue;
-		rc = stun_parse_binding_response(data, len, s->txid, &mapped);
-		if (rc != STUN_OK) {
-			path->counters[PC_stun_drop_malformed]++;
-			return;
-		}
 		if (!s->answered) {
 			bool news = true;
 

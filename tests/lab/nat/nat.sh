@@ -180,7 +180,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
 	-keyout relay-key.pem -out relay-cert.pem >/dev/null 2>&1
 pin="sha256-raw:$(openssl x509 -in relay-cert.pem -outform der | sha256sum | cut -d' ' -f1)"
 lab_bg nat-srv relay.log "$derper" --listen 2.0.0.3:8443 --cert relay-cert.pem \
-	--key relay-key.pem --key-file relay.key --stun-port 0 --log-level info
+	--key relay-key.pem --key-file relay.key --stun-port 3478 --log-level info
 stun_answers() { ip netns exec nat-ra turnutils_stunclient -p 3478 "$1" 2>&1 | grep -q 'reflexive addr'; }
 for ip in 2.0.0.1 2.0.0.2; do
 	lab_check "coturn answers STUN on $ip" lab_wait_for 10 stun_answers $ip
@@ -215,7 +215,7 @@ derp:
       region_code: lab
       nodes:
         - {name: relay900, host_name: derp.lab, cert_name: "$pin", ipv4: 2.0.0.3, ipv6: none,
-           derp_port: 8443, stun_port: -1}
+           derp_port: 8443, stun_port: 3478}
 peers:
   - {name: $peer, public_key: "$(cat $peer.pub)", allowed_ips: [10.88.0.$j/32], path: auto}
 control: {socket: $LAB_TMP/$n.sock}
@@ -300,13 +300,54 @@ router_rules() {
 }
 net_of() { [ "$1" = public ] && echo 2.0 || echo 10.0; }
 
+# garbage_flood: datagrams to node a's listen port that look like STUN or disco but are not
+# what they seem; each is dropped and counted by its reason (never "unhandled")
+garbage_flood() {
+	local before after
+	before=$(json a stats "s['path']")
+	ip netns exec nat-srv python3 - "$(cat a.pub)" <<'PY'
+import os, socket, struct, sys, base64
+dst = ("2.0.1.10", 41641)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+magic = b"\x21\x12\xa4\x42"
+disco = b"TS\xf0\x9f\x92\xac"
+def send(b, n=20):
+    for _ in range(n):
+        s.sendto(b, dst)
+# STUN binding success for a transaction nobody started
+send(struct.pack(">HH", 0x0101, 12) + magic + os.urandom(12) +
+     struct.pack(">HHBBH", 0x0020, 8, 0, 1, 0x1234) + bytes(4))
+# STUN with a length that runs past the datagram
+send(struct.pack(">HH", 0x0101, 200) + magic + os.urandom(12))
+# disco from a key no peer has
+send(disco + os.urandom(32) + os.urandom(24) + os.urandom(40))
+# disco too short for a box
+send(disco + os.urandom(32) + os.urandom(24) + os.urandom(5))
+PY
+	sleep 1
+	after=$(json a stats "s['path']")
+	python3 - "$before" "$after" <<'PY'
+import ast, sys
+b, a = (ast.literal_eval(x) for x in sys.argv[1:3])
+for k in ("stun_drop_unknown_txid", "stun_drop_malformed", "disco_drop_unknown_key",
+          "disco_drop_short"):
+    print(k, a[k] - b[k])
+PY
+}
+
 case $case_name in
 public)
 	router_rules public public
 	node_config a b 2.0
 	node_config b a 2.0
 	start_nodes
-	expect_direct "both public" ;;
+	expect_direct "both public"
+	garbage_flood >garbage.out
+	sed 's/^/    /' garbage.out
+	for k in stun_drop_unknown_txid stun_drop_malformed disco_drop_unknown_key disco_drop_short; do
+		lab_expect_eq "garbage counted as $k" 20 "$(awk -v k=$k '$1 == k {print $2}' garbage.out)"
+	done
+	lab_check "the direct path survived the garbage" lab_wait_for 5 path_is a direct ;;
 easy-public)
 	router_rules easy public
 	node_config a b 10.0
