@@ -371,7 +371,9 @@ tx_flush(struct worker *w)
 void
 wg_data_flush(struct worker *w)
 {
-	/* Decrypting can produce packets to encrypt (peer to peer), so decrypt first. */
+	/* Each stage can produce packets for the next (peer to peer, ICMP errors, return traffic
+	 * of the exit NAT), so: decrypt, the exit path's NAT stages, encrypt. */
 	rx_flush(w);
+	exit_flush(w);
 	tx_flush(w);
 }
