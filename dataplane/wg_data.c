@@ -61,7 +61,11 @@ wg_data_input(struct worker *w, const struct dp_port *port, struct rte_mbuf *m,
 	}
 	/* the message ends the datagram: drop what follows (Ethernet padding) */
 	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - payload_off - payload_len));
-	if (unlikely(rte_hash_lookup_data(w->dp->wg->index, &receiver, (void **)&kp) < 0)) {
+	/* A burst's messages are mostly for one keypair: the one the previous message of this
+	 * burst found (a pointer as safe as a new lookup until the worker's quiescent state). */
+	if (w->rx_count > 0 && w->rx_pending[w->rx_count - 1].keypair->kp.local_index == receiver) {
+		kp = w->rx_pending[w->rx_count - 1].keypair;
+	} else if (unlikely(rte_hash_lookup_data(w->dp->wg->index, &receiver, (void **)&kp) < 0)) {
 		worker_drop(w, m, DROP_wg_unknown_index);
 		return;
 	}
