@@ -374,9 +374,9 @@ deliver_to_peer(struct worker *w, struct dp_peer *peer, struct rte_mbuf *m)
 /*
  * A stage's packets wait for one NAT burst: their keys are hashed and their table slots and
  * sessions fetched together (nat.h), then each goes on to the output stage in the order it came.
- * A stage runs when it is full and at the end of every burst (exit_flush). Running it adds
- * nothing to it (translated packets go out or into the encrypt burst), so a flush that starts
- * while it runs (the encrypt burst filling up flushes everything) finds it empty.
+ * A stage runs when it is full and at the end of every burst (exit_flush). Its count is reset
+ * before it runs and nothing it calls adds to it or runs it again: translated packets go out
+ * or into the encrypt burst, which, when it fills, seals only itself (wg_data_send).
  */
 static void
 stage_add(struct exit_stage *st, struct rte_mbuf *m, uint32_t peer_id)

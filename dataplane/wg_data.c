@@ -266,6 +266,8 @@ wg_data_route_to_peer(struct worker *w, struct rte_mbuf *m)
 	return true;
 }
 
+static void tx_flush(struct worker *w);
+
 /* No usable keypair: the control plane holds the packet and starts a handshake. */
 static void
 wait_for_handshake(struct worker *w, struct dp_peer *peer, struct rte_mbuf *m)
@@ -322,8 +324,10 @@ wg_data_send(struct worker *w, struct dp_peer *peer, struct rte_mbuf *m)
 		.receiver = kp->kp.remote_index,
 		.counter = counter,
 	};
+	/* full: seal this burst now, and only this one (a decrypt flush from here could route
+	 * packets into the encrypt burst while it is full) */
 	if (++w->tx_count == WG_TRANSPORT_BURST_MAX)
-		wg_data_flush(w);
+		tx_flush(w);
 }
 
 static void
