@@ -76,6 +76,12 @@ exit_worker_fini(struct worker *w)
 			rte_pktmbuf_free(m);
 		rte_ring_free(w->nat_ring);
 	}
+	/* a worker stops between bursts, so its stages are empty; a benchmark or test that
+	 * replaces the instance mid-burst loses what they held, counted nowhere else */
+	rte_pktmbuf_free_bulk(w->exit_out.pkts, w->exit_out.count);
+	rte_pktmbuf_free_bulk(w->exit_in.pkts, w->exit_in.count);
+	w->exit_out.count = 0;
+	w->exit_in.count = 0;
 	nat_destroy(w->nat);
 	frag_worker_fini(w);
 	w->nat = NULL;
@@ -321,44 +327,7 @@ outbound_owner(const uint8_t *ip, uint32_t len, unsigned int workers)
 	return h % workers;
 }
 
-static void
-to_exit_port(struct worker *w, struct rte_mbuf *m, void *arg);
-
-/* The owner's half of outbound: masquerade, fragment if the exit link needs it, send. */
-static void
-outbound_owned(struct worker *w, uint32_t peer_id, struct rte_mbuf *m)
-{
-	struct dataplane *dp = w->dp;
-	uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *);
-	uint32_t len = rte_pktmbuf_pkt_len(m);
-	int family = family_of(ip);
-
-	if (masqueraded(dp, family)) {
-		enum nat_result r = nat_outbound(w->nat, family, ip, len, peer_id, w->now_ns);
-
-		if (r != NAT_OK) {
-			/* counted by the NAT instance, per reason */
-			rte_pktmbuf_free(m);
-			return;
-		}
-	}
-	if (len > dp->exit_mtu)
-		frag_split(w, m, dp->exit_mtu, to_exit_port, NULL);
-	else
-		to_exit_port(w, m, NULL);
-}
-
-/* Hand a packet to the worker whose NAT instance owns its flow. */
-static void
-hand_over(struct worker *w, unsigned int owner, struct rte_mbuf *m, enum dp_msg_kind kind,
-	  uint32_t peer_id, bool reassembled)
-{
-	dp_meta(m)->kind = (uint8_t)kind;
-	dp_meta(m)->peer_id = peer_id;
-	dp_meta(m)->flags = reassembled ? DP_EXIT_REASSEMBLED : 0;
-	if (rte_ring_enqueue(w->dp->workers[owner]->nat_ring, m) != 0)
-		worker_drop(w, m, DROP_control_queue_full);
-}
+/* ---- the output stage ---- */
 
 static void
 to_exit_port(struct worker *w, struct rte_mbuf *m, void *arg)
@@ -367,61 +336,15 @@ to_exit_port(struct worker *w, struct rte_mbuf *m, void *arg)
 	l2_output_ip(w, w->dp->exit_role, m, NULL);
 }
 
-void
-exit_outbound(struct worker *w, struct dp_peer *peer, struct rte_mbuf *m)
+/* Out of the exit port, in fragments when the exit link needs them (checked: it may). */
+static void
+exit_send(struct worker *w, struct rte_mbuf *m)
 {
-	struct dataplane *dp = w->dp;
-	uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *);
-	int family = family_of(ip);
-	bool nat = w->nat != NULL && masqueraded(dp, family), reassembled = false;
-	uint32_t len;
-
-	if (!dp->exit_enabled) {
-		worker_drop(w, m, DROP_no_route);
-		return;
-	}
-	/* NAT needs the ports of the whole datagram (a non-first fragment has none) */
-	if (nat && frag_is_fragment(ip)) {
-		m = frag_reassemble(w, m);
-		if (m == NULL)
-			return; /* kept for the other pieces, or dropped and counted */
-		ip = rte_pktmbuf_mtod(m, uint8_t *);
-		reassembled = true;
-	}
-	len = rte_pktmbuf_pkt_len(m);
-	if (!ttl_decrement(ip)) {
-		struct rte_mbuf *err = icmp_error_build(w, ip, len, ICMP_ERROR_TTL_EXCEEDED, 0,
-							tunnel_source(dp, family));
-
-		if (err != NULL)
-			wg_data_send(w, peer, err);
-		worker_drop(w, m, DROP_ttl_exceeded);
-		return;
-	}
-	if (dp->mss_clamp)
-		mss_clamp(ip, len, dp->tunnel_mtu);
-	if (len > dp->exit_mtu && !may_fragment(ip, reassembled)) {
-		struct rte_mbuf *err = icmp_error_build(w, ip, len, ICMP_ERROR_TOO_BIG, dp->exit_mtu,
-							tunnel_source(dp, family));
-
-		if (err != NULL)
-			wg_data_send(w, peer, err);
-		worker_drop(w, m, DROP_too_big);
-		return;
-	}
-	if (nat) {
-		unsigned int owner = outbound_owner(ip, len, dp->worker_count);
-
-		if (owner != w->index) {
-			/* its checks are made: the owner only translates and sends */
-			hand_over(w, owner, m, DP_NAT_OUTBOUND, peer->id, false);
-			return;
-		}
-	}
-	outbound_owned(w, peer->id, m);
+	if (rte_pktmbuf_pkt_len(m) > w->dp->exit_mtu)
+		frag_split(w, m, w->dp->exit_mtu, to_exit_port, NULL);
+	else
+		to_exit_port(w, m, NULL);
 }
-
-/* ---- inbound ---- */
 
 static void
 to_peer(struct worker *w, struct rte_mbuf *m, void *arg)
@@ -429,10 +352,8 @@ to_peer(struct worker *w, struct rte_mbuf *m, void *arg)
 	wg_data_send(w, arg, m);
 }
 
-/*
- * A translated (or routed) packet for a peer: the checks that need the packet as it arrived
- * were made on saved, a copy of its first bytes.
- */
+/* Into the tunnel to peer (checked: it may be fragmented if it must), SYN-ACKs clamped. The
+ * encryption is the transmit burst's (wg_data_send queues it). */
 static void
 deliver_to_peer(struct worker *w, struct dp_peer *peer, struct rte_mbuf *m)
 {
@@ -446,6 +367,72 @@ deliver_to_peer(struct worker *w, struct dp_peer *peer, struct rte_mbuf *m)
 		frag_split(w, m, dp->tunnel_mtu, to_peer, peer);
 	else
 		wg_data_send(w, peer, m);
+}
+
+/* ---- the NAT stages ---- */
+
+/*
+ * A stage's packets wait for one NAT burst: their keys are hashed and their table slots and
+ * sessions fetched together (nat.h), then each goes on to the output stage in the order it came.
+ * A stage runs when it is full and at the end of every burst (exit_flush). Its count is reset
+ * before it runs and nothing it calls adds to it or runs it again: translated packets go out
+ * or into the encrypt burst, which, when it fills, seals only itself (wg_data_send).
+ */
+static void
+stage_add(struct exit_stage *st, struct rte_mbuf *m, uint32_t peer_id)
+{
+	uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *);
+	unsigned int i = st->count++;
+
+	st->pkts[i] = m;
+	st->nat[i] = (struct nat_burst_packet){
+		.ip = ip,
+		.len = rte_pktmbuf_pkt_len(m),
+		.family = family_of(ip),
+		.peer_id = peer_id,
+	};
+}
+
+/* Outbound: masquerade the stage's packets, then out of the exit port. */
+static void
+outbound_stage_run(struct worker *w)
+{
+	struct exit_stage *st = &w->exit_out;
+	unsigned int n = st->count;
+
+	if (n == 0)
+		return;
+	st->count = 0;
+	nat_outbound_burst(w->nat, st->nat, n, w->now_ns);
+	for (unsigned int i = 0; i < n; i++) {
+		if (unlikely(st->nat[i].result != NAT_OK)) {
+			/* counted by the NAT instance, per reason */
+			rte_pktmbuf_free(st->pkts[i]);
+			continue;
+		}
+		exit_send(w, st->pkts[i]);
+	}
+}
+
+/* An outbound packet this worker's instance owns, its checks made: into the NAT stage. */
+static void
+outbound_stage_add(struct worker *w, struct rte_mbuf *m, uint32_t peer_id)
+{
+	stage_add(&w->exit_out, m, peer_id);
+	if (w->exit_out.count == WORKER_EXIT_STAGE)
+		outbound_stage_run(w);
+}
+
+/* Hand a packet to the worker whose NAT instance owns its flow. */
+static void
+hand_over(struct worker *w, unsigned int owner, struct rte_mbuf *m, enum dp_msg_kind kind,
+	  uint32_t peer_id, bool reassembled)
+{
+	dp_meta(m)->kind = (uint8_t)kind;
+	dp_meta(m)->peer_id = peer_id;
+	dp_meta(m)->flags = reassembled ? DP_EXIT_REASSEMBLED : 0;
+	if (rte_ring_enqueue(w->dp->workers[owner]->nat_ring, m) != 0)
+		worker_drop(w, m, DROP_control_queue_full);
 }
 
 /*
@@ -482,36 +469,152 @@ forward_checks(struct worker *w, struct rte_mbuf *m, bool reassembled, const uin
 	return false;
 }
 
-/* The owner's half: translate, check, encrypt; the kernel gets what no session claims. */
+/* Will forward_checks refuse this packet? NAT changes neither its TTL nor its size, so the
+ * answer before translation is the answer after it. */
+static bool
+forward_refused(const struct dataplane *dp, const uint8_t *ip, uint32_t len, bool reassembled)
+{
+	uint8_t ttl = (ip[0] >> 4) == 4 ? ((const struct rte_ipv4_hdr *)ip)->time_to_live
+					: ((const struct rte_ipv6_hdr *)ip)->hop_limits;
+
+	return ttl <= 1 || (len > dp->tunnel_mtu && !may_fragment(ip, reassembled));
+}
+
+/*
+ * Inbound: translate the packets back, then into the tunnel to each session's peer; the kernel
+ * gets what no session claims. quote: the packets' first bytes as they arrived when the forward
+ * checks must refuse them (a stage of one, see inbound_owned), else NULL: the checks passed
+ * before translation and only the TTL is left to decrement.
+ */
+static void
+inbound_stage_run(struct worker *w, struct exit_stage *st, const uint8_t *quote,
+		  uint32_t quote_len, bool reassembled)
+{
+	struct dataplane *dp = w->dp;
+	unsigned int n = st->count;
+
+	if (n == 0)
+		return;
+	st->count = 0;
+	nat_inbound_burst(w->nat, st->nat, n, w->now_ns);
+	for (unsigned int i = 0; i < n; i++) {
+		struct rte_mbuf *m = st->pkts[i];
+		struct dp_peer *peer;
+
+		if (st->nat[i].result == NAT_DROP_NO_SESSION) {
+			l2_to_kernel_ip(w, &dp->ports[dp->exit_role], m);
+			continue;
+		}
+		if (unlikely(st->nat[i].result != NAT_OK)) {
+			rte_pktmbuf_free(m); /* counted by the NAT instance */
+			continue;
+		}
+		peer = wg_data_peer(dp, st->nat[i].peer_id);
+		if (unlikely(peer == NULL)) {
+			worker_drop(w, m, DROP_no_route);
+			continue;
+		}
+		if (unlikely(quote != NULL)) {
+			if (!forward_checks(w, m, reassembled, quote, quote_len))
+				continue;
+		} else {
+			ttl_decrement(rte_pktmbuf_mtod(m, uint8_t *));
+		}
+		deliver_to_peer(w, peer, m);
+	}
+}
+
+/* A return packet the forward checks will refuse, out of the burst: what the stage holds goes
+ * first (order kept), then the packet in a stage of its own, with a copy of its first bytes as
+ * they arrived for the error that quotes it. */
+static __rte_noinline void
+inbound_alone(struct worker *w, struct rte_mbuf *m, bool reassembled)
+{
+	const uint8_t *ip = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	uint8_t saved[QUOTE_SAVE];
+	uint32_t saved_len = len < sizeof(saved) ? len : sizeof(saved);
+	struct exit_stage alone;
+
+	inbound_stage_run(w, &w->exit_in, NULL, 0, false);
+	memcpy(saved, ip, saved_len);
+	alone.count = 0;
+	stage_add(&alone, m, 0);
+	inbound_stage_run(w, &alone, saved, saved_len, reassembled);
+}
+
+/* Return traffic this worker's instance owns: into the NAT stage (the common case). */
 static void
 inbound_owned(struct worker *w, struct rte_mbuf *m, bool reassembled)
 {
+	if (unlikely(forward_refused(w->dp, rte_pktmbuf_mtod(m, const uint8_t *),
+				     rte_pktmbuf_pkt_len(m), reassembled))) {
+		inbound_alone(w, m, reassembled);
+		return;
+	}
+	stage_add(&w->exit_in, m, 0);
+	if (w->exit_in.count == WORKER_EXIT_STAGE)
+		inbound_stage_run(w, &w->exit_in, NULL, 0, false);
+}
+
+/* ---- classification: the exit checks, then the stage or another worker ---- */
+
+void
+exit_outbound(struct worker *w, struct dp_peer *peer, struct rte_mbuf *m)
+{
 	struct dataplane *dp = w->dp;
 	uint8_t *ip = rte_pktmbuf_mtod(m, uint8_t *);
-	uint32_t len = rte_pktmbuf_pkt_len(m), peer_id = 0;
 	int family = family_of(ip);
-	uint8_t saved[QUOTE_SAVE];
-	uint32_t saved_len = len < sizeof(saved) ? len : sizeof(saved);
-	struct dp_peer *peer;
-	enum nat_result r;
+	bool nat = w->nat != NULL && masqueraded(dp, family), reassembled = false;
+	uint32_t len;
 
-	memcpy(saved, ip, saved_len);
-	r = nat_inbound(w->nat, family, ip, len, w->now_ns, &peer_id);
-	if (r == NAT_DROP_NO_SESSION) {
-		l2_to_kernel_ip(w, &dp->ports[dp->exit_role], m);
-		return;
-	}
-	if (r != NAT_OK) {
-		rte_pktmbuf_free(m); /* counted by the NAT instance */
-		return;
-	}
-	peer = wg_data_peer(dp, peer_id);
-	if (peer == NULL) {
+	if (!dp->exit_enabled) {
 		worker_drop(w, m, DROP_no_route);
 		return;
 	}
-	if (forward_checks(w, m, reassembled, saved, saved_len))
-		deliver_to_peer(w, peer, m);
+	/* NAT needs the ports of the whole datagram (a non-first fragment has none) */
+	if (nat && unlikely(frag_is_fragment(ip))) {
+		m = frag_reassemble(w, m);
+		if (m == NULL)
+			return; /* kept for the other pieces, or dropped and counted */
+		ip = rte_pktmbuf_mtod(m, uint8_t *);
+		reassembled = true;
+	}
+	len = rte_pktmbuf_pkt_len(m);
+	if (unlikely(!ttl_decrement(ip))) {
+		struct rte_mbuf *err = icmp_error_build(w, ip, len, ICMP_ERROR_TTL_EXCEEDED, 0,
+							tunnel_source(dp, family));
+
+		if (err != NULL)
+			wg_data_send(w, peer, err);
+		worker_drop(w, m, DROP_ttl_exceeded);
+		return;
+	}
+	if (dp->mss_clamp)
+		mss_clamp(ip, len, dp->tunnel_mtu);
+	if (unlikely(len > dp->exit_mtu && !may_fragment(ip, reassembled))) {
+		struct rte_mbuf *err = icmp_error_build(w, ip, len, ICMP_ERROR_TOO_BIG, dp->exit_mtu,
+							tunnel_source(dp, family));
+
+		if (err != NULL)
+			wg_data_send(w, peer, err);
+		worker_drop(w, m, DROP_too_big);
+		return;
+	}
+	if (!nat) {
+		exit_send(w, m); /* routed */
+		return;
+	}
+	if (dp->worker_count > 1) {
+		unsigned int owner = outbound_owner(ip, len, dp->worker_count);
+
+		if (owner != w->index) {
+			/* its checks are made: the owner only translates and sends */
+			hand_over(w, owner, m, DP_NAT_OUTBOUND, peer->id, false);
+			return;
+		}
+	}
+	outbound_stage_add(w, m, peer->id);
 }
 
 bool
@@ -521,24 +624,26 @@ exit_inbound(struct worker *w, const struct dp_port *port, struct rte_mbuf *m)
 	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	int family = eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4) ? AF_INET : AF_INET6;
 	bool reassembled = false;
-	unsigned int owner;
 	uint8_t *ip;
 
 	if (w->nat == NULL || port->role != dp->exit_role || !masqueraded(dp, family))
 		return false;
 	rte_pktmbuf_adj(m, L2_HLEN);
 	ip = rte_pktmbuf_mtod(m, uint8_t *);
-	if (frag_is_fragment(ip)) {
+	if (unlikely(frag_is_fragment(ip))) {
 		m = frag_reassemble(w, m);
 		if (m == NULL)
 			return true; /* kept for the other pieces, or dropped and counted */
 		ip = rte_pktmbuf_mtod(m, uint8_t *);
 		reassembled = true;
 	}
-	owner = nat_owner_of_packet(w->nat, family, ip, rte_pktmbuf_pkt_len(m));
-	if (owner != w->index && owner < dp->worker_count) {
-		hand_over(w, owner, m, DP_NAT_INBOUND, 0, reassembled);
-		return true;
+	if (dp->worker_count > 1) {
+		unsigned int owner = nat_owner_of_packet(w->nat, family, ip, rte_pktmbuf_pkt_len(m));
+
+		if (owner != w->index && owner < dp->worker_count) {
+			hand_over(w, owner, m, DP_NAT_INBOUND, 0, reassembled);
+			return true;
+		}
 	}
 	inbound_owned(w, m, reassembled);
 	return true;
@@ -558,6 +663,15 @@ exit_inbound_routed(struct worker *w, struct rte_mbuf *m)
 		worker_drop(w, m, DROP_no_route);
 }
 
+void
+exit_flush(struct worker *w)
+{
+	if (w->nat == NULL)
+		return;
+	outbound_stage_run(w);
+	inbound_stage_run(w, &w->exit_in, NULL, 0, false);
+}
+
 unsigned int
 exit_poll(struct worker *w)
 {
@@ -569,11 +683,12 @@ exit_poll(struct worker *w)
 	n = rte_ring_dequeue_burst(w->nat_ring, (void **)pkts, w->dp->burst, NULL);
 	for (unsigned int i = 0; i < n; i++) {
 		if (dp_meta(pkts[i])->kind == DP_NAT_OUTBOUND)
-			outbound_owned(w, dp_meta(pkts[i])->peer_id, pkts[i]);
+			outbound_stage_add(w, pkts[i], dp_meta(pkts[i])->peer_id);
 		else
 			inbound_owned(w, pkts[i],
 				      (dp_meta(pkts[i])->flags & DP_EXIT_REASSEMBLED) != 0);
 	}
+	exit_flush(w);
 	nat_expire(w->nat, w->now_ns, NAT_EXPIRE_BUDGET);
 	frag_tick(w);
 	return n;

@@ -61,7 +61,11 @@ wg_data_input(struct worker *w, const struct dp_port *port, struct rte_mbuf *m,
 	}
 	/* the message ends the datagram: drop what follows (Ethernet padding) */
 	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - payload_off - payload_len));
-	if (unlikely(rte_hash_lookup_data(w->dp->wg->index, &receiver, (void **)&kp) < 0)) {
+	/* A burst's messages are mostly for one keypair: the one the previous message of this
+	 * burst found (a pointer as safe as a new lookup until the worker's quiescent state). */
+	if (w->rx_count > 0 && w->rx_pending[w->rx_count - 1].keypair->kp.local_index == receiver) {
+		kp = w->rx_pending[w->rx_count - 1].keypair;
+	} else if (unlikely(rte_hash_lookup_data(w->dp->wg->index, &receiver, (void **)&kp) < 0)) {
 		worker_drop(w, m, DROP_wg_unknown_index);
 		return;
 	}
@@ -265,6 +269,8 @@ wg_data_route_to_peer(struct worker *w, struct rte_mbuf *m)
 	return true;
 }
 
+static void tx_flush(struct worker *w);
+
 /* No usable keypair: the control plane holds the packet and starts a handshake. */
 static void
 wait_for_handshake(struct worker *w, struct dp_peer *peer, struct rte_mbuf *m)
@@ -321,8 +327,10 @@ wg_data_send(struct worker *w, struct dp_peer *peer, struct rte_mbuf *m)
 		.receiver = kp->kp.remote_index,
 		.counter = counter,
 	};
+	/* full: seal this burst now, and only this one (a decrypt flush from here could route
+	 * packets into the encrypt burst while it is full) */
 	if (++w->tx_count == WG_TRANSPORT_BURST_MAX)
-		wg_data_flush(w);
+		tx_flush(w);
 }
 
 static void
@@ -391,7 +399,9 @@ tx_flush(struct worker *w)
 void
 wg_data_flush(struct worker *w)
 {
-	/* Decrypting can produce packets to encrypt (peer to peer), so decrypt first. */
+	/* Each stage can produce packets for the next (peer to peer, ICMP errors, return traffic
+	 * of the exit NAT), so: decrypt, the exit path's NAT stages, encrypt. */
 	rx_flush(w);
+	exit_flush(w);
 	tx_flush(w);
 }

@@ -101,7 +101,8 @@ void wg_data_send(struct worker *w, struct dp_peer *peer, struct rte_mbuf *m);
 /* Route a decrypted or inner packet (data at the IP header) by allowed-IPs; false when no peer
  * matched (the caller decides what else to do with it; m is not consumed then). */
 bool wg_data_route_to_peer(struct worker *w, struct rte_mbuf *m);
-/* Finish the bursts collected by the two functions above (end of each RX burst). */
+/* Finish the bursts collected by the two functions above and the exit path's stages between
+ * them (exit_flush), at the end of each RX burst. */
 void wg_data_flush(struct worker *w);
 /* A peer from an id in a message; NULL when it is gone. */
 struct dp_peer *wg_data_peer(struct dataplane *dp, uint32_t id);

@@ -26,6 +26,7 @@ enum {
 	WORKER_IDLE_SLEEP = 300,   /* empty polls before it sleeps */
 	WORKER_TIMER_SLACK_NS = 1000, /* adaptive idle's naps: slack the kernel may add */
 	WORKER_SLEEP_MAX_US = 500, /* longest adaptive sleep: bounds the added latency */
+	WORKER_EXIT_STAGE = NAT_BURST_CHUNK, /* packets an exit NAT stage holds (the NAT's chunk) */
 };
 
 struct rx_source {
@@ -46,6 +47,18 @@ struct wg_rx_pending {
 	struct dp_keypair *keypair;
 	struct netendpoint src; /* family 0: arrived through the relay */
 	uint16_t msg_off;       /* where the WireGuard message starts in the frame */
+};
+
+/*
+ * One of the exit path's NAT stages (exit.c): packets of the burst that passed the exit checks
+ * and wait for their NAT lookup, made for all of them at once (nat_outbound_burst /
+ * nat_inbound_burst). nat[i] describes pkts[i]; the packets' data does not move until the stage
+ * runs.
+ */
+struct exit_stage {
+	unsigned int count;
+	struct rte_mbuf *pkts[WORKER_EXIT_STAGE];
+	struct nat_burst_packet nat[WORKER_EXIT_STAGE];
 };
 
 /* A packet waiting in this worker's encrypt burst. */
@@ -80,6 +93,8 @@ struct worker {
 	struct rte_ip_frag_tbl *frag_table;
 	struct rte_ip_frag_death_row *frag_death_row;
 	uint32_t ipv6_frag_id; /* identification of the IPv6 fragments this worker makes */
+	struct exit_stage exit_out; /* decrypted, checked, owned here: to masquerade */
+	struct exit_stage exit_in;  /* return traffic owned here: to translate back */
 
 	struct wg_transport_ctx crypto;
 	unsigned int rx_count;

@@ -93,7 +93,6 @@ struct bench {
 	double seconds;
 
 	struct bench_peer peer;
-	uint64_t aead_counter;
 
 	struct bench_frame encrypt_in, decrypt_in;
 	uint32_t round; /* of the regime being measured */
@@ -189,65 +188,13 @@ segment_dataplane(struct bench *b, enum path path, uint32_t size, uint64_t segme
 	return 0;
 }
 
-/* Where a path's message lies in its mbuf: the decrypt path opens it after the outer headers;
- * the encrypt path seals it where wg_data_send puts it, the inner packet stripped of its
- * Ethernet header (rte_pktmbuf_adj) and the WireGuard header prepended. */
-static uint8_t *
-message_of(struct rte_mbuf *m, bool seal)
-{
-	if (!seal)
-		return rte_pktmbuf_mtod_offset(m, uint8_t *, BENCH_DP_OUTER_HLEN);
-	rte_pktmbuf_adj(m, L2_HLEN);
-	return (uint8_t *)rte_pktmbuf_prepend(m, WG_MSG_TRANSPORT_HEADER_LEN);
-}
-
-/* One segment of raw transport AEAD through the worker's own ipsec-mb manager, on mbufs of the
- * same pool, allocated and filled as the data plane's rounds are, the message where the data
- * plane has it, so both see the same memory: ns per packet. */
+/* One segment of raw transport AEAD (bench_aead_segment): ns per packet. */
 static int
 segment_aead(struct bench *b, bool seal, uint32_t size, uint64_t segment_ns, double *ns)
 {
-	struct wg_transport_ctx *ctx = &b->w->crypto;
-	uint32_t padded = (uint32_t)wg_transport_padded_len(size, b->dp->wg->mtu);
-	struct bench_tally tally = {0};
-	double ignored;
-
-	do {
-		uint64_t mark = bench_tally_mark(), t0, timed;
-		unsigned ok = 0;
-
-		bench_round_alloc(b->dp, b->pkts, b->round);
-		bench_round_fill(b->pkts, b->round, seal ? &b->encrypt_in : &b->decrypt_in, 0);
-		if (!seal)
-			bench_round_seal(b->dp, &b->peer, b->pkts, b->round, size, b->ops);
-		for (uint32_t i = 0; i < b->round; i++)
-			b->ops[i] = (struct wg_transport_op){
-				.key = seal ? b->peer.send_key : b->peer.receive_key,
-				.msg = message_of(b->pkts[i], seal),
-				.payload_len = seal ? size : padded,
-				.receiver = b->peer.remote_index,
-				.counter = seal ? b->aead_counter++ : b->ops[i].counter,
-			};
-		t0 = bench_now_ns();
-		for (uint32_t i = 0; i < b->round; i += WG_TRANSPORT_BURST_MAX) {
-			if (seal)
-				ok += wg_transport_seal_burst(ctx, &b->ops[i],
-							      WG_TRANSPORT_BURST_MAX,
-							      b->dp->wg->mtu);
-			else
-				ok += wg_transport_open_burst(ctx, &b->ops[i],
-							      WG_TRANSPORT_BURST_MAX);
-		}
-		timed = bench_now_ns() - t0;
-		rte_pktmbuf_free_bulk(b->pkts, b->round);
-		bench_tally_add(&tally, mark, 0, timed, b->round);
-		if (ok != b->round) {
-			log_error("bench_dataplane: raw AEAD: %u of %u packets", ok, b->round);
-			return -1;
-		}
-	} while (!bench_tally_done(&tally, segment_ns));
-	*ns = bench_tally_ns(&tally, &ignored);
-	return 0;
+	return bench_aead_segment(b->w, &b->peer, b->pkts, b->round,
+				  seal ? &b->encrypt_in : &b->decrypt_in, seal, size, b->ops,
+				  segment_ns, ns);
 }
 
 static int

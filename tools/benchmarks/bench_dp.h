@@ -55,6 +55,7 @@ struct bench_peer {
 	uint32_t local_index;
 	uint32_t remote_index;
 	uint64_t counter; /* of the next message "from the peer" */
+	uint64_t seal_counter; /* of the raw seals bench_aead_segment makes */
 	struct wg_transport_ctx crypto;
 };
 
@@ -109,6 +110,21 @@ void bench_worker_turn(struct worker *w, const struct rx_source *src, struct rte
  */
 uint64_t bench_round_process(struct worker *w, const struct rx_source *src,
 			     struct rte_mbuf **pkts, uint32_t n);
+
+/*
+ * Raw transport AEAD through w's own ipsec-mb manager (wg_transport_seal_burst /
+ * wg_transport_open_burst in bursts of WG_TRANSPORT_BURST_MAX) on rounds of n frames f of the
+ * data plane's pool, allocated and filled as the data plane's rounds are, each message where
+ * the data plane has it: open, the peer's datagram (bench_wg_frame_write, sealed by
+ * bench_round_seal) after its outer headers; seal, an IP packet of size bytes in an Ethernet
+ * frame, whose Ethernet header is replaced by the WireGuard header as wg_data_send does. So the
+ * data plane and its crypto see the same memory. Rounds until segment_ns of undisturbed ones
+ * (struct bench_tally); ns per packet into *ns. 0, or -1 after logging when a message failed.
+ * pkts and ops: scratch of n entries.
+ */
+int bench_aead_segment(struct worker *w, struct bench_peer *p, struct rte_mbuf **pkts, uint32_t n,
+		       const struct bench_frame *f, bool seal, uint32_t size,
+		       struct wg_transport_op *ops, uint64_t segment_ns, double *ns);
 
 /*
  * The time of a segment's rounds. The machine is shared: a round during which the benchmark

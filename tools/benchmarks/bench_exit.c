@@ -35,6 +35,9 @@
  *  - return-owned: replies to worker 0's sessions arriving on worker 0;
  *  - return-handoff: the same replies arriving on worker 1, which hands them to worker 0.
  *
+ * As in bench_dataplane, each figure comes with raw transport AEAD in the same run, on the same
+ * core, sizes and buffers (bench_aead_segment: open for outbound and setup, seal for return),
+ * and ratio = AEAD ns / path ns: 1.0 would mean the exit path adds nothing to its crypto.
  * As in bench_dataplane: the mbuf allocation an RX refill would do is timed apart and added
  * (column alloc); net_null frees what is sent inside the timed region; sizes are inner IP packet
  * bytes (the packet the peer sent or receives through the tunnel) and Gbit/s counts those bytes;
@@ -100,6 +103,7 @@ static const char *const path_names[PATH_COUNT] = {
 
 struct figure {
 	double ns, alloc_ns;
+	double aead_ns; /* raw AEAD of the path's direction (open going out, seal coming back) */
 };
 
 /* What the checks of a path's segments counted, summed over the run (printed at the end). */
@@ -247,6 +251,13 @@ fixture_options(const char *lcores, unsigned int workers, unsigned int first_dev
 
 /* ---- checks ---- */
 
+static bool
+path_outbound(enum path path)
+{
+	return path == PATH_OUTBOUND || path == PATH_SETUP || path == PATH_OUTBOUND_SPREAD;
+}
+
+
 /* Sums over the data plane's workers and NAT instances, and the two ports' output. */
 struct snapshot {
 	struct worker_counters counters;
@@ -281,7 +292,7 @@ snapshot_take(const struct bench *b, struct snapshot *s)
 static int
 segment_check(struct bench *b, enum path path, const struct snapshot *before, uint64_t packets)
 {
-	bool outbound = path == PATH_OUTBOUND || path == PATH_SETUP || path == PATH_OUTBOUND_SPREAD;
+	bool outbound = path_outbound(path);
 	enum worker_counter through = outbound ? WC_wg_rx_data : WC_wg_tx_data;
 	struct snapshot now;
 	uint64_t drops, wg, translated, out, created;
@@ -372,7 +383,7 @@ flows_all(struct bench *b, uint32_t flows)
 static int
 segment(struct bench *b, enum path path, uint32_t size, uint64_t segment_ns, struct figure *fig)
 {
-	bool outbound = path == PATH_OUTBOUND || path == PATH_SETUP || path == PATH_OUTBOUND_SPREAD;
+	bool outbound = path_outbound(path);
 	struct worker *arrive = path == PATH_RETURN_HANDOFF ? b->other : b->w;
 	struct worker *partner = b->other == NULL ? NULL : arrive == b->w ? b->other : b->w;
 	const struct rx_source *src =
@@ -471,23 +482,47 @@ flows_of_worker0(struct bench *b)
 	b->cursor = 0;
 }
 
-/* The paths of one size, interleaved segment by segment, their medians into figs. */
+/* Raw AEAD of a direction on this round's frames and the measured worker's manager
+ * (bench_aead_segment): open what the peer sends, seal what returns. */
+static int
+segment_aead(struct bench *b, bool seal, uint32_t size, uint64_t segment_ns, double *ns)
+{
+	return bench_aead_segment(b->w, &b->peer, b->pkts, b->round,
+				  seal ? &b->return_in : &b->outbound_in, seal, size, b->ops,
+				  segment_ns, ns);
+}
+
+/*
+ * The paths of one size, interleaved segment by segment with raw AEAD in the directions they
+ * take (ratio = AEAD ns / path ns, as bench_dataplane's), their medians into figs.
+ */
 static int
 measure(struct bench *b, uint32_t size, const enum path *paths, unsigned int npaths,
 	struct figure *figs)
 {
 	uint64_t segment_ns = (uint64_t)(b->seconds * 1e9 / BENCH_REPS);
 	double ns[PATH_COUNT][BENCH_REPS], alloc[PATH_COUNT][BENCH_REPS];
+	double aead[2][BENCH_REPS], ignored, median[2];
+	bool direction[2] = {false, false}; /* [0] open, [1] seal: measured for these paths */
 	struct figure fig;
 
 	if (bench_peer_keypair_fresh(b->dp, &b->peer) != 0)
 		return -1;
 	frames_build(b, size);
+	for (unsigned int p = 0; p < npaths; p++)
+		direction[!path_outbound(paths[p])] = true;
 	/* warm-up: one round of each (caches, branch predictors, mempool cache) */
 	for (unsigned int p = 0; p < npaths; p++)
 		if (paths[p] != PATH_SETUP && segment(b, paths[p], size, 0, &fig) != 0)
 			return -1;
+	for (int d = 0; d < 2; d++)
+		if (direction[d] && segment_aead(b, d == 1, size, 0, &ignored) != 0)
+			return -1;
 	for (int rep = 0; rep < BENCH_REPS; rep++) {
+		for (int d = 0; d < 2; d++)
+			if (direction[d] &&
+			    segment_aead(b, d == 1, size, segment_ns, &aead[d][rep]) != 0)
+				return -1;
 		for (unsigned int p = 0; p < npaths; p++) {
 			if (segment(b, paths[p], size, segment_ns, &fig) != 0)
 				return -1;
@@ -495,9 +530,12 @@ measure(struct bench *b, uint32_t size, const enum path *paths, unsigned int npa
 			alloc[p][rep] = fig.alloc_ns;
 		}
 	}
+	for (int d = 0; d < 2; d++)
+		median[d] = direction[d] ? bench_median(aead[d], BENCH_REPS) : 0;
 	for (unsigned int p = 0; p < npaths; p++) {
 		figs[p].ns = bench_median(ns[p], BENCH_REPS);
 		figs[p].alloc_ns = bench_median(alloc[p], BENCH_REPS);
+		figs[p].aead_ns = median[!path_outbound(paths[p])];
 	}
 	return 0;
 }
@@ -560,15 +598,16 @@ bench_lcore_pair(void *arg)
 static void
 print_row(const char *path, uint32_t flows, uint32_t round, uint32_t size, const struct figure *f)
 {
-	printf("%-14s %6u %5u %5u %8.1f %6.1f %7.2f %7.2f\n", path, flows, round, size, f->ns,
-	       f->alloc_ns, 1e3 / f->ns, size * 8 / f->ns);
+	printf("%-14s %6u %5u %5u %8.1f %6.1f %7.2f %7.2f  %8.1f %6.2f\n", path, flows, round,
+	       size, f->ns, f->alloc_ns, 1e3 / f->ns, size * 8 / f->ns, f->aead_ns,
+	       f->aead_ns / f->ns);
 }
 
 static void
 print_header(void)
 {
-	printf("%-14s %6s %5s %5s %8s %6s %7s %7s\n", "path", "flows", "round", "bytes", "ns/pkt",
-	       "alloc", "Mpps", "Gbit/s");
+	printf("%-14s %6s %5s %5s %8s %6s %7s %7s  %8s %6s\n", "path", "flows", "round", "bytes",
+	       "ns/pkt", "alloc", "Mpps", "Gbit/s", "AEAD ns", "ratio");
 }
 
 static void
@@ -586,7 +625,9 @@ print_figures(const struct bench *b, int cpus, int main_cpu, int worker_cpu)
 	       "encrypted, out of the public port (one worker: every session is its own, no "
 	       "handoff);\nsetup: outbound, every packet a new flow (its session created), the "
 	       "table empty at the start of each %d flows;\nbytes: inner IP packet, Gbit/s of "
-	       "those bytes; ns/pkt includes mbuf alloc (column alloc) and free\n", SETUP_FLOWS);
+	       "those bytes; ns/pkt includes mbuf alloc (column alloc) and free;\nAEAD: raw "
+	       "ipsec-mb transport open (outbound, setup) or seal (return), same core, sizes and "
+	       "memory, in the same run; ratio = AEAD ns / path ns\n", SETUP_FLOWS);
 	print_header();
 	for (unsigned int f = 0; f < b->flow_list_count; f++)
 		for (int s = 0; s < BENCH_SIZE_COUNT; s++)
