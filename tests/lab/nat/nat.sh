@@ -181,7 +181,9 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
 pin="sha256-raw:$(openssl x509 -in relay-cert.pem -outform der | sha256sum | cut -d' ' -f1)"
 lab_bg nat-srv relay.log "$derper" --listen 2.0.0.3:8443 --cert relay-cert.pem \
 	--key relay-key.pem --key-file relay.key --stun-port 3478 --log-level info
-stun_answers() { ip netns exec nat-ra turnutils_stunclient -p 3478 "$1" 2>&1 | grep -q 'reflexive addr'; }
+stun_answers() {
+	timeout 3 ip netns exec nat-ra turnutils_stunclient -p 3478 "$1" 2>&1 | grep -q 'reflexive addr'
+}
 for ip in 2.0.0.1 2.0.0.2; do
 	lab_check "coturn answers STUN on $ip" lab_wait_for 10 stun_answers $ip
 done
@@ -223,7 +225,9 @@ log: {level: ${EXITGATE_LAB_LOG_LEVEL:-info}}
 YAML
 }
 
-ctl() { local n=$1; shift; "$exitgatectl" "$@" --socket "$LAB_TMP/$n.sock" 2>&1; }
+# every question to a node is bounded: a node that stopped answering fails the case, it does
+# not hang it (ping's ten rounds take at most ten times their 5 s timeout)
+ctl() { local n=$1; shift; timeout 75 "$exitgatectl" "$@" --socket "$LAB_TMP/$n.sock" 2>&1; }
 json() { # json node verb python-expression-of-s
 	ctl "$1" "$2" --json | python3 -c "import json,sys; s=json.load(sys.stdin); print($3)" 2>/dev/null
 }
