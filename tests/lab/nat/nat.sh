@@ -339,6 +339,111 @@ for k in ("stun_drop_unknown_txid", "stun_drop_malformed", "disco_drop_unknown_k
 PY
 }
 
+# cut / restore: UDP between the two nodes' public addresses dropped at router a (STUN and the
+# relay's TCP still pass), and let through again
+cut() {
+	local x
+	for x in "2.0.1.10 2.0.2.10" "2.0.2.10 2.0.1.10"; do
+		set -- $x
+		ip netns exec nat-ra nft insert rule inet lab forward ip saddr "$1" ip daddr "$2" \
+			udp dport 41641 counter drop comment '"cut"'
+	done
+}
+restore() {
+	local h
+	for h in $(ip netns exec nat-ra nft -a list chain inet lab forward |
+		awk '/comment "cut"/ {print $NF}'); do
+		ip netns exec nat-ra nft delete rule inet lab forward handle "$h"
+	done
+}
+relayed() { ctl a status --json | grep -q '"path":"relay"'; }
+
+# failover_once: iperf3 a -> b through the tunnel; the direct path cut 4 s in, restored 4 s
+# later; sets failover (seconds from the cut to node a's status showing the relay) and gap
+# (the longest run of iperf3 intervals at zero)
+failover_once() {
+	local cut_at moved_at iperf_pid
+	ip netns exec nat-b iperf3 -s -1 -D -I "$LAB_TMP/iperf.pid" >/dev/null 2>&1
+	sleep 0.3
+	ip netns exec nat-a timeout 40 iperf3 -c 10.88.0.2 -t 14 -i 0.5 -J >iperf.json 2>iperf.err &
+	iperf_pid=$!
+	sleep 4
+	cut
+	cut_at=$(date +%s.%N)
+	# polled tightly (status --json takes a few ms; python would not)
+	for _ in $(seq 1000); do relayed && break; sleep 0.01; done
+	moved_at=$(date +%s.%N)
+	lab_check "after the cut node a moves b to the relay" path_is a relay
+	failover=$(python3 -c "print(round($moved_at - $cut_at, 2))")
+	sleep 4
+	restore
+	lab_check "restored: node a takes the direct path back" lab_wait_for 15 path_is a direct
+	wait "$iperf_pid"
+	lab_check "iperf3 through the cut completed" \
+		python3 -c "import json; j=json.load(open('iperf.json')); assert j['end']['sum_received']['bytes'] > 0"
+	gap=$(python3 - <<'PY'
+import json
+j = json.load(open("iperf.json"))
+run = longest = 0.0
+for iv in j["intervals"]:
+    s = iv["sum"]
+    if s["bytes"] == 0:
+        run += s["seconds"]
+        longest = max(longest, run)
+    else:
+        run = 0.0
+print(round(longest, 2))
+PY
+)
+}
+
+# stop_nodes: both nodes gone and the NATs' state forgotten, so the next start is a first
+# contact again
+stop_nodes() {
+	local n pid_var
+	for n in a b; do
+		pid_var=${n}_pid
+		kill -TERM "${!pid_var}" 2>/dev/null
+		lab_wait_for 15 sh -c "! kill -0 ${!pid_var} 2>/dev/null"
+	done
+	for r in nat-ra nat-rb; do ip netns exec $r conntrack -F >/dev/null 2>&1; done
+}
+
+# bench_first_contact name: nodes up and on the relay, no traffic yet; a ping flood through the
+# tunnel starts the clock, node a's status showing b direct stops it
+bench_first_contact() {
+	local t0 t1 n pid
+	for n in a b; do
+		lab_check "node $n starts" start_node $n
+	done
+	for n in a b; do
+		lab_check "node $n connects to the relay" lab_wait_for 20 relay_up $n
+	done
+	ip netns exec nat-a ping -i 0.1 -c 300 -W 1 10.88.0.2 >/dev/null 2>&1 &
+	pid=$!
+	t0=$(date +%s.%N)
+	for _ in $(seq 3000); do
+		ctl a status --json | grep -q '"path":"direct"' && break
+		sleep 0.01
+	done
+	t1=$(date +%s.%N)
+	kill "$pid" 2>/dev/null
+	lab_check "direct in the end" path_is a direct
+	echo "BENCH $1 $(python3 -c "print(round($t1 - $t0, 2))")"
+}
+
+# iperf_tunnel up|down seconds: Mbit/s through the tunnel (a -> b or b -> a)
+iperf_tunnel() {
+	local srv=nat-b cli=nat-a dst=10.88.0.2
+	[ "$1" = down ] && { srv=nat-a; cli=nat-b; dst=10.88.0.1; }
+	ip netns exec $srv iperf3 -s -1 -D -I "$LAB_TMP/iperf.pid" >/dev/null 2>&1
+	sleep 0.3
+	ip netns exec $cli timeout $(($2 + 15)) iperf3 -c $dst -t "$2" -J 2>/dev/null |
+		python3 -c 'import json,sys
+print(round(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6))' 2>/dev/null ||
+		echo 0
+}
+
 case $case_name in
 public)
 	router_rules public public
@@ -420,45 +525,51 @@ failover)
 	node_config b a 2.0
 	start_nodes
 	expect_direct "before the cut"
-	cut() { ip netns exec nat-ra nft insert rule inet lab forward ip saddr 2.0.1.10 ip daddr 2.0.2.10 udp dport 41641 counter drop comment \"cut\"; ip netns exec nat-ra nft insert rule inet lab forward ip saddr 2.0.2.10 ip daddr 2.0.1.10 udp dport 41641 counter drop comment \"cut\"; }
-	restore() { for h in $(ip netns exec nat-ra nft -a list chain inet lab forward | awk '/comment "cut"/ {print $NF}'); do ip netns exec nat-ra nft delete rule inet lab forward handle "$h"; done; }
-	ip netns exec nat-b iperf3 -s -1 -D -I "$LAB_TMP/iperf.pid" >/dev/null 2>&1
-	sleep 0.3
-	ip netns exec nat-a timeout 40 iperf3 -c 10.88.0.2 -t 14 -i 0.5 -J >iperf.json 2>iperf.err &
-	iperf_pid=$!
-	sleep 4
-	# the time to relay, polled tightly (status --json is a few ms; python is not)
-	relayed() { ctl a status --json | grep -q '"path":"relay"'; }
-	cut
-	cut_at=$(date +%s.%N)
-	for _ in $(seq 1000); do relayed && break; sleep 0.01; done
-	moved_at=$(date +%s.%N)
-	lab_check "after the cut node a moves b to the relay" path_is a relay
-	failover=$(python3 -c "print(round($moved_at - $cut_at, 2))")
-	lab_check "failover direct -> relay within 2 s ($failover s)" python3 -c "import sys; sys.exit(0 if $failover < 2.0 else 1)"
+	failover_once
 	echo "failover_seconds $failover"
-	sleep 4
-	restore
-	lab_check "restored: node a takes the direct path back" lab_wait_for 15 path_is a direct
-	wait "$iperf_pid"
-	lab_check "iperf3 through the cut completed" python3 -c "import json; j=json.load(open('iperf.json')); assert j['end']['sum_received']['bytes'] > 0"
-	gap=$(python3 - <<'PY'
-import json
-j = json.load(open("iperf.json"))
-run = longest = 0.0
-for iv in j["intervals"]:
-    s = iv["sum"]
-    if s["bytes"] == 0:
-        run += s["seconds"]
-        longest = max(longest, run)
-    else:
-        run = 0.0
-print(round(longest, 2))
-PY
-)
 	echo "longest_zero_interval_seconds $gap"
+	lab_check "failover direct -> relay within 2 s ($failover s)" \
+		python3 -c "import sys; sys.exit(0 if $failover < 2.0 else 1)"
 	lab_check "no iperf3 interval at zero for more than 2 s (longest ${gap} s)" \
 		python3 -c "import sys; sys.exit(0 if $gap <= 2.0 else 1)" ;;
+bench-punch)
+	# time from the first packet to a direct path, hole punching through two easy NATs
+	router_rules easy easy
+	node_config a b 10.0
+	node_config b a 10.0
+	for r in $(seq "${EXITGATE_BENCH_REPEATS:-5}"); do
+		bench_first_contact "time_to_direct_punch_s"
+		[ "$r" -lt "${EXITGATE_BENCH_REPEATS:-5}" ] && stop_nodes
+	done ;;
+bench-failover)
+	router_rules public public
+	node_config a b 2.0
+	node_config b a 2.0
+	start_nodes
+	for r in $(seq "${EXITGATE_BENCH_REPEATS:-5}"); do
+		lab_check "direct before cut $r" lab_wait_for 20 path_is a direct
+		failover_once
+		echo "BENCH failover_s $failover"
+		echo "BENCH longest_zero_interval_s $gap"
+	done ;;
+bench-iperf)
+	# iperf3 through the tunnel on the direct path, then with both nodes pinned to the relay
+	router_rules easy easy
+	node_config a b 10.0
+	node_config b a 10.0
+	start_nodes
+	lab_check "direct first" lab_wait_for 30 sh -c "$(declare -f ctl); ctl a ping b -c 10 >/dev/null"
+	for dir in up down; do
+		echo "BENCH iperf_direct_${dir}_mbps $(iperf_tunnel "$dir" "${EXITGATE_BENCH_SECONDS:-10}")"
+	done
+	for n in a b; do
+		sed -i 's/path: auto}/path: relay}/' $n.yaml
+		ctl $n reload >/dev/null
+	done
+	lab_check "both pinned to the relay" lab_wait_for 10 path_is a relay
+	for dir in up down; do
+		echo "BENCH iperf_relay_${dir}_mbps $(iperf_tunnel "$dir" "${EXITGATE_BENCH_SECONDS:-10}")"
+	done ;;
 *)
 	echo "unknown case $case_name"
 	exit 2 ;;
