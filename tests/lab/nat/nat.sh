@@ -232,6 +232,8 @@ json() { # json node verb python-expression-of-s
 	ctl "$1" "$2" --json | python3 -c "import json,sys; s=json.load(sys.stdin); print($3)" 2>/dev/null
 }
 peer_path() { json "$1" status "s['peers'][0]['path']"; }
+# the status line of the node's one peer (the form of `tailscale status`)
+peer_line() { ctl "$1" status | grep -E '^10\.88\.0\.[0-9]+ '; }
 path_is() { [ "$(peer_path "$1")" = "$2" ]; }
 start_node() { # start_node n
 	local n=$1
@@ -266,7 +268,7 @@ expect_direct() { # expect_direct what-remains-of-the-title
 		grep -qE '^pong from b \(10.88.0.2\) via \[?[0-9a-f.:]+\]?:[0-9]+ in' <(tail -1 ping-a.out)
 	lab_check "$1: node a shows b direct" lab_wait_for 10 path_is a direct
 	lab_check "$1: node b shows a direct" lab_wait_for 10 path_is b direct
-	ctl a status | tail -1 | sed 's/^/    /'
+	peer_line a | sed 's/^/    /'
 	lab_check "$1: status says 'active; direct'" grep -q 'active; direct' <(ctl a status)
 	lab_check "$1: why says nothing is to fix" grep -q 'it is direct: nothing to fix' <(ctl a why b)
 	if [ "$LAB_FAILED" -gt 0 ]; then
@@ -445,6 +447,28 @@ print(round(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6
 }
 
 case $case_name in
+demo)
+	# tools/demo's second part: the story the appliance exists for
+	say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+	say "two exitgate nodes, each behind its own NAT (nftables masquerade), an exitgate-derper relay, coturn for STUN; neither node knows where the other is"
+	router_rules easy easy
+	node_config a b 10.0
+	node_config b a 10.0
+	sed -n '/^peers:/,/^control/p' a.yaml | sed 's/^/  /'
+	for n in a b; do start_node $n || { cat $n.log; exit 1; }; done
+	for n in a b; do lab_wait_for 20 relay_up $n; done
+	say "exitgatectl status on node a before any traffic: the peer is reached through the relay"
+	peer_line a
+	say "exitgatectl ping b: the first pong comes via DERP, then directly once both NATs are punched"
+	ctl a ping b
+	say "a ping through the tunnel, now direct"
+	ip netns exec nat-a ping -c 3 10.88.0.2
+	say "exitgatectl status after, on both nodes"
+	peer_line a
+	peer_line b
+	say "exitgatectl netcheck on node a"
+	ctl a netcheck
+	lab_check "the demo ended on a direct path" path_is a direct ;;
 public)
 	router_rules public public
 	node_config a b 2.0
