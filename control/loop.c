@@ -220,6 +220,8 @@ loop_run(struct loop *loop)
 {
 	struct epoll_event events[64];
 
+	/* a loop stopped before may run again (tests run it in slices) */
+	loop->stop = false;
 	while (!loop->stop) {
 		uint64_t now = loop_now(), woke, lag_ns = 0;
 		bool any_due = false;
@@ -250,7 +252,15 @@ loop_run(struct loop *loop)
 				any_due = any_due || t->due_ns > 1;
 				if (t->due_ns > 1 && ran - t->due_ns > lag_ns)
 					lag_ns = ran - t->due_ns;
-				t->due_ns = t->cb(loop, now, t->arg);
+				uint64_t next;
+
+				/* a callback may bring its own timer forward while it runs (work it
+				 * queued for itself): the earlier of that and what it returns wins */
+				t->due_ns = LOOP_NEVER;
+				next = t->cb(loop, now, t->arg);
+				if (t->cb != NULL && (t->due_ns == LOOP_NEVER ||
+						      (next != LOOP_NEVER && next < t->due_ns)))
+					t->due_ns = next;
 			}
 		}
 		if (any_due)

@@ -411,7 +411,8 @@ netcheck_summary(const struct path *path, struct disco_summary *s)
 
 	memset(s, 0, sizeof(*s));
 	s->sequence = path->summary_sequence;
-	if (r->valid)
+	/* a node with no STUN server to ask knows nothing of its UDP: not "blocked" */
+	if (r->valid && r->servers4 + r->servers6 != 0)
 		s->flags |= DISCO_SUMMARY_CHECKED;
 	if (r->udp4)
 		s->flags |= DISCO_SUMMARY_UDP4;

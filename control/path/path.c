@@ -156,11 +156,15 @@ hello_send(struct path *path, struct path_peer *peer, uint64_t now)
 	}
 	len = disco_seal(frame, sizeof(frame), path->disco_public, shared, &m);
 	sodium_memzero(wg_shared, sizeof(wg_shared));
-	if (len < 0 || path->hooks.send_derp(path->hooks.ctx, peer->node_key, frame,
-					     (size_t)len) != 0)
+	if (len < 0)
 		return;
+	/* marked sent before it goes: an answer that comes back at once must see it sent */
 	peer->hello_sent_sequence = m.hello.summary.sequence;
 	peer->hello_sent_ns = now;
+	if (path->hooks.send_derp(path->hooks.ctx, peer->node_key, frame, (size_t)len) != 0) {
+		peer->hello_sent_sequence = 0;
+		return;
+	}
 	path->counters[PC_hello_sent]++;
 	path->counters[PC_disco_tx_derp]++;
 }

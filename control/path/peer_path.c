@@ -242,7 +242,12 @@ ping_send(struct path_peer *peer, const struct netendpoint *to, bool via_derp,
 	} else {
 		struct path_candidate *c = cand_find(peer, to);
 
+		/* the bookkeeping before the send: whatever the send sets off sees it done */
 		p->to = *to;
+		if (c != NULL) {
+			c->last_ping_ns = now;
+			c->pings++;
+		}
 		path_send_disco_udp(path, peer, to, &m);
 		if (log_get_level() >= LOG_LEVEL_DEBUG) {
 			char ep[NETADDR_TEXT_MAX];
@@ -253,10 +258,6 @@ ping_send(struct path_peer *peer, const struct netendpoint *to, bool via_derp,
 				  : purpose == PING_FAILOVER  ? "failover probe"
 				  : purpose == PING_CLI       ? "exitgatectl ping"
 							      : "discovery");
-		}
-		if (c != NULL) {
-			c->last_ping_ns = now;
-			c->pings++;
 		}
 	}
 	path->counters[PC_pings_sent]++;
