@@ -95,7 +95,8 @@ derp:
 peers:
   - {name: client, public_key: "$(cat client.pub)", allowed_ips: [10.77.0.2/32], endpoint: "10.0.1.2:51820"}
   - {name: relayed, public_key: "$(wg genkey | wg pubkey)", allowed_ips: [10.77.0.3/32], path: relay}
-  - {name: "quote\"d", public_key: "$(wg genkey | wg pubkey)", allowed_ips: [10.77.0.4/32]}
+  - {name: "quote\"d", public_key: "$(wg genkey | wg pubkey)", allowed_ips: [10.77.0.4/32],
+     path: direct}
 control: {socket: $LAB_TMP/control.sock, metrics: "10.99.0.1:9586", metrics_peers: $1}
 YAML
 }
