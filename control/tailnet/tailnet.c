@@ -132,10 +132,10 @@ backoff_ms(const struct tailnet *t)
 {
 	uint64_t base = TAILNET_BACKOFF_MIN_MS;
 
-	for (uint32_t i = 1; i < t->failures && base < TAILNET_BACKOFF_MAX_MS; i++)
+	for (uint32_t i = 1; i < t->failures && base < t->backoff_max_ms; i++)
 		base *= 2;
-	if (base > TAILNET_BACKOFF_MAX_MS)
-		base = TAILNET_BACKOFF_MAX_MS;
+	if (base > t->backoff_max_ms)
+		base = t->backoff_max_ms;
 	return base / 2 + randombytes_uniform((uint32_t)(base / 2 + 1));
 }
 
@@ -501,6 +501,8 @@ map_message(struct tailnet *t, const char *json, size_t len)
 		t->stats.keepalives++;
 		return 0;
 	}
+	if (rc == TAILNET_APPLY_UNCHANGED)
+		return 0;
 	if (t->on_netmap != NULL)
 		t->on_netmap(t->ctx, &t->store.nm, &change);
 	return 0;
@@ -939,8 +941,15 @@ session_io(struct tailnet *t, uint64_t now)
 		fail(t, now, &t->stats.http2_failures, "http2: %s", why);
 		return;
 	}
-	if (flush_out(t) < 0)
+	if (flush_out(t) < 0) {
 		fail(t, now, &t->stats.http2_failures, "writing: %s", t->tr.why);
+		return;
+	}
+	/* nghttp2 ends a session on a protocol error (or GOAWAY) by itself: once its GOAWAY is
+	 * out and it wants nothing more, the connection is over */
+	if (!tailnet_h2_alive(t->h2))
+		fail(t, now, &t->stats.http2_failures, "http2: the session ended (protocol error or "
+		     "GOAWAY)");
 }
 
 /* One step of whatever the connection waits for. */
@@ -1223,6 +1232,10 @@ tailnet_create(const struct tailnet_config *config)
 	t->version = config->capability_version != 0 ? config->capability_version
 						     : TAILNET_CAPABILITY_VERSION;
 	t->zstd = !config->plain_json;
+	t->backoff_max_ms = config->backoff_max_ms != 0 ? config->backoff_max_ms
+							: TAILNET_BACKOFF_MAX_MS;
+	if (t->backoff_max_ms < TAILNET_BACKOFF_MIN_MS)
+		t->backoff_max_ms = TAILNET_BACKOFF_MIN_MS;
 	memcpy(t->node_private, config->node_private_key, 32);
 	if (wg_crypto_public_key(t->node_public, t->node_private) < 0) {
 		log_warn("tailnet: node_private_key makes no public key");

@@ -112,6 +112,7 @@ struct tailnet_config {
 	bool plain_json;               /* do not ask for zstd */
 	size_t max_peers;              /* 0 = TAILNET_DEFAULT_PEERS_MAX */
 	const char *ca_file;           /* https: NULL = the system's CAs */
+	uint32_t backoff_max_ms;       /* 0 = TAILNET_BACKOFF_MAX_MS; labs shorten it */
 	tailnet_netmap_fn on_netmap;
 	tailnet_state_fn on_state;
 	tailnet_message_fn on_message; /* NULL = none */

@@ -109,13 +109,15 @@ void tailnet_store_free(struct tailnet_store *s);
 enum tailnet_apply_result {
 	TAILNET_APPLY_OK = 0,
 	TAILNET_APPLY_KEEPALIVE = 1, /* nothing to apply */
+	TAILNET_APPLY_UNCHANGED = 2, /* applied, and the netmap says what it said before */
 	TAILNET_APPLY_TOO_MANY_PEERS = -1,
 	TAILNET_APPLY_NOMEM = -2,
 };
 
 /*
  * Apply d to the store, taking ownership of what it uses; now_unix stamps PeerSeenChange.
- * change describes the result (valid until the next apply). On an error nothing changed.
+ * change describes the result (valid until the next apply); the netmap's generation grows by
+ * one when something changed. On an error nothing changed.
  */
 enum tailnet_apply_result tailnet_store_apply(struct tailnet_store *s, struct tailnet_delta *d,
 					      int64_t now_unix,

@@ -73,6 +73,7 @@ struct tailnet {
 	uint16_t version;
 	bool zstd;
 	size_t max_peers;
+	uint32_t backoff_max_ms;
 	uint8_t node_private[32], node_public[32];
 	uint8_t disco_public[32];
 	uint8_t machine_private[32], machine_public[32];

@@ -996,22 +996,22 @@ tailnet_json_parse_server_key(const uint8_t *body, size_t len, uint8_t key[32],
 		while (end > 0 && isspace(body[end - 1]))
 			end--;
 		if (end != TAILNET_KEY_HEX_LEN)
-			return jfail(&c, "/key: neither JSON nor a hex key");
+			return jfail(&c, "neither JSON nor a hex key");
 		memcpy(hex, body, end);
 		hex[end] = '\0';
 		if (tailnet_key_parse(hex, "", key) < 0)
-			return jfail(&c, "/key: neither JSON nor a hex key");
+			return jfail(&c, "neither JSON nor a hex key");
 		return 0;
 	}
 	if (!json_is_object(root)) {
 		json_decref(root);
-		return jfail(&c, "/key: not an object");
+		return jfail(&c, "not an object");
 	}
 	v = jmember(root, "publicKey");
-	rc = v == NULL ? jfail(&c, "/key: no publicKey")
-		       : jkey(&c, v, "/key publicKey", "mkey:", key);
+	rc = v == NULL ? jfail(&c, "no publicKey")
+		       : jkey(&c, v, "publicKey", "mkey:", key);
 	if (rc == 0 && sodium_is_zero(key, 32))
-		rc = jfail(&c, "/key: publicKey is zero");
+		rc = jfail(&c, "publicKey is zero");
 	json_decref(root);
 	return rc;
 }

@@ -672,7 +672,6 @@ tailnet_store_apply(struct tailnet_store *s, struct tailnet_delta *d, int64_t no
 		goto nomem;
 
 	/* 2. nothing below fails */
-	nm->generation++;
 	if (touch_peers) {
 		size_t a = 0, c = 0, r = 0;
 
@@ -759,6 +758,11 @@ tailnet_store_apply(struct tailnet_store *s, struct tailnet_delta *d, int64_t no
 		strncpy(nm->domain, d->domain, sizeof(nm->domain) - 1);
 		nm->domain[sizeof(nm->domain) - 1] = '\0';
 	}
+	if (change->added_count == 0 && change->changed_count == 0 &&
+	    change->removed_count == 0 && !change->self_changed && !change->derp_changed &&
+	    !change->filter_changed)
+		return TAILNET_APPLY_UNCHANGED;
+	nm->generation++;
 	return TAILNET_APPLY_OK;
 nomem:
 	drop_clones(work, n_work);

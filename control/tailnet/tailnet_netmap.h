@@ -3,7 +3,8 @@
  * The netmap: what the coordination server says about this node and its tailnet, as C
  * structures (tailcfg.MapResponse, tailnet.md §2.4-2.5). One struct tailnet_netmap is owned by
  * the control client; it changes only between the callbacks that report a change, always as a
- * whole message applied (a message that fails to parse or to apply changes nothing).
+ * whole message applied (a message that fails to parse or to apply changes nothing; one that
+ * says only what the netmap already holds is no change and is not reported).
  *
  * Peers are kept sorted by node ID. Text fields that only label things (names) are truncated
  * to their arrays (and counted); everything a data plane acts on (keys, addresses, routes,
@@ -146,7 +147,7 @@ struct tailnet_filter {
 };
 
 struct tailnet_netmap {
-	uint64_t generation;   /* +1 for every message applied */
+	uint64_t generation;   /* +1 for every message that changed something */
 	bool self_known;       /* a Node has been received */
 	struct tailnet_node self;
 	struct tailnet_node **peers; /* sorted by id */

@@ -115,6 +115,45 @@ json_node(struct strbuf *b, const struct tailnet_node *n)
 }
 
 static void
+json_filter(struct strbuf *b, const struct tailnet_filter *f)
+{
+	char text[NETADDR_TEXT_MAX];
+
+	strbuf_puts(b, "[");
+	for (size_t i = 0; i < f->rule_count; i++) {
+		const struct tailnet_filter_rule *r = &f->rules[i];
+
+		strbuf_puts(b, i > 0 ? ",{" : "{");
+		json_prefixes(b, "srcs", r->srcs, r->src_count);
+		strbuf_puts(b, ",\"src_caps\":[");
+		for (size_t j = 0; j < r->src_cap_count; j++) {
+			strbuf_puts(b, j > 0 ? "," : "");
+			strbuf_json_string(b, r->src_caps[j]);
+		}
+		strbuf_puts(b, "],\"protos\":[");
+		for (size_t j = 0; j < r->proto_count; j++)
+			strbuf_printf(b, "%s%u", j > 0 ? "," : "", r->protos[j]);
+		strbuf_puts(b, "],\"dsts\":[");
+		for (size_t j = 0; j < r->dst_count; j++) {
+			strbuf_printf(b, "%s\"%s:%u-%u\"", j > 0 ? "," : "",
+				      netprefix_format(&r->dsts[j].net, text, sizeof(text)),
+				      r->dsts[j].ports.first, r->dsts[j].ports.last);
+		}
+		strbuf_puts(b, "],\"caps\":[");
+		for (size_t j = 0; j < r->cap_count; j++) {
+			strbuf_printf(b, "%s{\"dst\":\"%s\",\"cap\":", j > 0 ? "," : "",
+				      netprefix_format(&r->caps[j].dst, text, sizeof(text)));
+			strbuf_json_string(b, r->caps[j].cap);
+			/* the values are JSON already (jansson wrote them) */
+			strbuf_printf(b, ",\"values\":%s}",
+				      r->caps[j].values != NULL ? r->caps[j].values : "null");
+		}
+		strbuf_puts(b, "]}");
+	}
+	strbuf_puts(b, "]");
+}
+
+static void
 status_json(const struct tailnet *t, struct strbuf *b)
 {
 	const struct tailnet_netmap *nm = &t->store.nm;
@@ -155,8 +194,10 @@ status_json(const struct tailnet *t, struct strbuf *b)
 		strbuf_json_string(b, r->code);
 		strbuf_printf(b, ",\"nodes\":%zu}", r->node_count);
 	}
-	strbuf_printf(b, "],\"filter_known\":%s,\"filter_rules\":%zu,\"domain\":",
+	strbuf_printf(b, "],\"filter_known\":%s,\"filter_rules\":%zu,\"filter\":",
 		      nm->filter_known ? "true" : "false", nm->filter.rule_count);
+	json_filter(b, &nm->filter);
+	strbuf_puts(b, ",\"domain\":");
 	strbuf_json_string(b, nm->domain);
 	strbuf_puts(b, "}}\n");
 }

@@ -223,7 +223,8 @@ usage(void)
 	fprintf(stderr,
 		"usage: tailnet-probe --login-server URL --state-dir DIR [--auth-key-file F]\n"
 		"       [--hostname H] [--advertise-exit-node] [--plain-json] [--status-file F]\n"
-		"       [--endpoints-file F] [--dump-dir D] [--preferred-derp N] [--debug]\n");
+		"       [--endpoints-file F] [--dump-dir D] [--preferred-derp N] [--max-peers N]\n"
+		"       [--backoff-max-ms N] [--debug]\n");
 }
 
 int
@@ -240,6 +241,8 @@ main(int argc, char **argv)
 		{"endpoints-file", required_argument, NULL, 'e'},
 		{"dump-dir", required_argument, NULL, 'd'},
 		{"preferred-derp", required_argument, NULL, 'p'},
+		{"max-peers", required_argument, NULL, 'm'},
+		{"backoff-max-ms", required_argument, NULL, 'b'},
 		{"debug", no_argument, NULL, 'D'},
 		{NULL, 0, NULL, 0},
 	};
@@ -281,6 +284,12 @@ main(int argc, char **argv)
 			break;
 		case 'p':
 			p.preferred_derp = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'm':
+			config.max_peers = strtoul(optarg, NULL, 10);
+			break;
+		case 'b':
+			config.backoff_max_ms = (uint32_t)strtoul(optarg, NULL, 10);
 			break;
 		case 'D':
 			log_set_level(LOG_LEVEL_DEBUG);
