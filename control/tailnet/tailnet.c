@@ -1209,7 +1209,7 @@ tailnet_create(const struct tailnet_config *config)
 	request_reset(&t->map);
 	request_reset(&t->lite);
 	tailnet_store_init(&t->store, config->max_peers);
-	if (ts2021_url_parse(config->login_server, &t->url, &why) < 0) {
+	if (http_url_parse(config->login_server, &t->url, &why) < 0) {
 		log_warn("tailnet: login_server %s: %s", config->login_server, why);
 		goto fail;
 	}
@@ -1315,7 +1315,7 @@ tailnet_set_endpoints(struct tailnet *t, const struct netendpoint *eps, const ui
 
 	if (n > TAILNET_ENDPOINTS_MAX)
 		n = TAILNET_ENDPOINTS_MAX;
-	same = n == t->endpoint_count && memcmp(t->endpoint_types, types, n) == 0;
+	same = n == t->endpoint_count && (n == 0 || memcmp(t->endpoint_types, types, n) == 0);
 	for (size_t i = 0; same && i < n; i++)
 		same = netendpoint_equal(&t->endpoints[i], &eps[i]);
 	if (same)
@@ -1325,7 +1325,8 @@ tailnet_set_endpoints(struct tailnet *t, const struct netendpoint *eps, const ui
 		t->endpoints[i].addr = eps[i].addr;
 		t->endpoints[i].port = eps[i].port;
 	}
-	memcpy(t->endpoint_types, types, n);
+	if (n > 0)
+		memcpy(t->endpoint_types, types, n);
 	t->endpoint_count = n;
 	mark_dirty(t);
 }

@@ -63,7 +63,7 @@ struct tailnet_request {
 struct tailnet {
 	struct loop *loop;
 	int timer;
-	struct ts2021_url url;
+	struct http_url url;
 	char *login_server;
 	char *auth_key_file;
 	char *state_dir;

@@ -723,7 +723,8 @@ parse_derp_map(struct jctx *c, json_t *o, struct tailnet_delta *d)
 				return -1;
 		}
 	}
-	qsort(m->regions, m->region_count, sizeof(*m->regions), compare_regions);
+	if (m->region_count > 0)
+		qsort(m->regions, m->region_count, sizeof(*m->regions), compare_regions);
 	for (size_t i = 1; i < m->region_count; i++) {
 		if (m->regions[i].region_id == m->regions[i - 1].region_id)
 			return jfail(c, "DERPMap.Regions: region %u twice", m->regions[i].region_id);

@@ -443,8 +443,10 @@ build_peer_set(const struct tailnet_store *s, struct tailnet_delta *d, int64_t n
 	for (size_t i = 0; i < d->changed_count; i++)
 		incoming[i] = (struct slot){d->changed[i], ORIGIN_DELTA, &d->changed[i], i};
 	n_in = sorted_unique(incoming, d->changed_count);
-	memcpy(removed, d->removed, d->removed_count * sizeof(*removed));
-	qsort(removed, d->removed_count, sizeof(*removed), compare_ids);
+	if (d->removed_count > 0) {
+		memcpy(removed, d->removed, d->removed_count * sizeof(*removed));
+		qsort(removed, d->removed_count, sizeof(*removed), compare_ids);
+	}
 	/* current peers minus the removed ones, merged with the upserts */
 	for (size_t i = 0, j = 0, r = 0; i < nm->peer_count || j < n_in;) {
 		struct slot next;
@@ -570,6 +572,8 @@ plan_filter(const struct tailnet_store *s, const struct tailnet_delta *d, struct
 	if (p->rules == NULL)
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
+		if (p->chunks[i].rule_count == 0)
+			continue;
 		memcpy(p->rules + p->rule_count, p->chunks[i].rules,
 		       p->chunks[i].rule_count * sizeof(*p->rules));
 		p->rule_count += p->chunks[i].rule_count;

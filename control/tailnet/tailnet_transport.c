@@ -30,7 +30,7 @@ struct tailnet_lookup {
 	struct gaicb request;
 	struct gaicb *list[1];
 	struct addrinfo hints;
-	char host[TS2021_URL_HOST_MAX + 1];
+	char host[HTTP_URL_HOST_MAX + 1];
 	char service[8];
 };
 
@@ -82,7 +82,7 @@ tailnet_transport_connect(struct tailnet_transport *t, const struct sockaddr_sto
 }
 
 static int
-start_tls(struct tailnet_transport *t, SSL_CTX *ctx, const struct ts2021_url *url)
+start_tls(struct tailnet_transport *t, SSL_CTX *ctx, const struct http_url *url)
 {
 	t->ssl = SSL_new(ctx);
 	if (t->ssl == NULL || SSL_set_fd(t->ssl, t->fd) != 1)
@@ -136,7 +136,7 @@ tls_handshake(struct tailnet_transport *t)
 
 int
 tailnet_transport_progress(struct tailnet_transport *t, uint32_t events, SSL_CTX *ctx,
-			   const struct ts2021_url *url)
+			   const struct http_url *url)
 {
 	switch (t->state) {
 	case TAILNET_TRANSPORT_CLOSED:
@@ -289,7 +289,7 @@ tailnet_tls_context(const char *ca_file, const char **why)
 }
 
 int
-tailnet_literal_address(const struct ts2021_url *url, struct sockaddr_storage *addr,
+tailnet_literal_address(const struct http_url *url, struct sockaddr_storage *addr,
 			socklen_t *len)
 {
 	memset(addr, 0, sizeof(*addr));
@@ -317,7 +317,7 @@ tailnet_literal_address(const struct ts2021_url *url, struct sockaddr_storage *a
 }
 
 int
-tailnet_resolve_start(struct tailnet_resolver *r, const struct ts2021_url *url)
+tailnet_resolve_start(struct tailnet_resolver *r, const struct http_url *url)
 {
 	struct tailnet_lookup *l;
 	int rc;

@@ -48,7 +48,7 @@ int tailnet_transport_connect(struct tailnet_transport *t, const struct sockaddr
  * open, 0 while waiting, -1 on failure (t->why).
  */
 int tailnet_transport_progress(struct tailnet_transport *t, uint32_t events, SSL_CTX *ctx,
-			       const struct ts2021_url *url);
+			       const struct http_url *url);
 /* Read: > 0 bytes; 0 would block; -1 failed (t->why); -2 the server closed the stream. */
 ssize_t tailnet_transport_read(struct tailnet_transport *t, uint8_t *buf, size_t len);
 /* Write: >= 0 bytes taken (0 would block); -1 failed (t->why). */
@@ -69,7 +69,7 @@ struct tailnet_resolver {
 
 /* Start resolving url's host (a name), unless a lookup is still running (then that one goes
  * on); -1 when glibc refuses to queue it. */
-int tailnet_resolve_start(struct tailnet_resolver *r, const struct ts2021_url *url);
+int tailnet_resolve_start(struct tailnet_resolver *r, const struct http_url *url);
 /* 1 done (addresses in addrs, *count of them), 0 still running, -1 failed (*why). */
 int tailnet_resolve_poll(struct tailnet_resolver *r, struct sockaddr_storage *addrs,
 			 socklen_t *lens, size_t *count, const char **why);
@@ -77,7 +77,7 @@ int tailnet_resolve_poll(struct tailnet_resolver *r, struct sockaddr_storage *ad
 void tailnet_resolve_abandon(struct tailnet_resolver *r);
 
 /* An address literal of url to a socket address (no lookup); -1 when it is a name. */
-int tailnet_literal_address(const struct ts2021_url *url, struct sockaddr_storage *addr,
+int tailnet_literal_address(const struct http_url *url, struct sockaddr_storage *addr,
 			    socklen_t *len);
 
 #endif

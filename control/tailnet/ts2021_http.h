@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The HTTP/1.1 in front of ts2021 (tailnet.md §1.2-1.3): the login server URL, the server-key
- * request GET /key?v=N, the upgrade request POST /ts2021 carrying the Noise initiation in
+ * The HTTP/1.1 in front of ts2021 (tailnet.md §1.2-1.3): the server-key request GET /key?v=N, the upgrade request POST /ts2021 carrying the Noise initiation in
  * X-Tailscale-Handshake, and the parsers of their answers. Pure: the caller moves the bytes.
  * Parsers never read past the blank line of a head, so what follows (the Noise response after a
  * 101) stays in the caller's buffer.
@@ -13,30 +12,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "url.h"
+
 enum {
 	TS2021_HTTP_HEAD_MAX = 8192,
 	TS2021_HTTP_BODY_MAX = 64 << 10, /* of /key, as the Go client reads it */
-	TS2021_URL_HOST_MAX = 253,
-	TS2021_URL_AUTHORITY_MAX = TS2021_URL_HOST_MAX + 8, /* [host]:65535 */
 };
-
-/* http://host[:port][/] or https://...; host a name, an IPv4 literal or [an IPv6 literal]. */
-struct ts2021_url {
-	bool tls;
-	char host[TS2021_URL_HOST_MAX + 1];           /* without brackets */
-	char authority[TS2021_URL_AUTHORITY_MAX + 1]; /* the Host header: as written */
-	uint16_t port;                                /* 80 / 443 when not written */
-	int literal_family;                           /* AF_INET / AF_INET6, 0 = a name */
-};
-
-/* Returns 0, or -1 with a reason (a static string) in *why. Paths, queries, user info and
- * fragments are refused: the client adds its own paths. */
-int ts2021_url_parse(const char *text, struct ts2021_url *out, const char **why);
 
 /* Requests; each returns its length, or -1 when it does not fit in size. */
-int ts2021_http_key_request(char *out, size_t size, const struct ts2021_url *url,
+int ts2021_http_key_request(char *out, size_t size, const struct http_url *url,
 			    uint16_t version);
-int ts2021_http_upgrade_request(char *out, size_t size, const struct ts2021_url *url,
+int ts2021_http_upgrade_request(char *out, size_t size, const struct http_url *url,
 				const uint8_t *initiation, size_t initiation_len);
 
 enum ts2021_http_result {

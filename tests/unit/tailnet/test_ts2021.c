@@ -499,51 +499,51 @@ test_early_payload(void **state)
 static void
 test_url(void **state)
 {
-	struct ts2021_url u;
+	struct http_url u;
 	const char *why;
 
 	(void)state;
-	assert_int_equal(ts2021_url_parse("http://10.77.0.1:8080", &u, &why), 0);
+	assert_int_equal(http_url_parse("http://10.77.0.1:8080", &u, &why), 0);
 	assert_false(u.tls);
 	assert_string_equal(u.host, "10.77.0.1");
 	assert_string_equal(u.authority, "10.77.0.1:8080");
 	assert_int_equal(u.port, 8080);
 	assert_int_equal(u.literal_family, AF_INET);
-	assert_int_equal(ts2021_url_parse("https://hs.example.com/", &u, &why), 0);
+	assert_int_equal(http_url_parse("https://hs.example.com/", &u, &why), 0);
 	assert_true(u.tls);
 	assert_int_equal(u.port, 443);
 	assert_int_equal(u.literal_family, 0);
-	assert_int_equal(ts2021_url_parse("HTTP://[fd00::1]:80", &u, &why), 0);
+	assert_int_equal(http_url_parse("HTTP://[fd00::1]:80", &u, &why), 0);
 	assert_string_equal(u.host, "fd00::1");
 	assert_string_equal(u.authority, "[fd00::1]:80");
 	assert_int_equal(u.literal_family, AF_INET6);
-	assert_int_equal(ts2021_url_parse("http://hs.example.com", &u, &why), 0);
+	assert_int_equal(http_url_parse("http://hs.example.com", &u, &why), 0);
 	assert_int_equal(u.port, 80);
-	assert_int_equal(ts2021_url_parse("ftp://x", &u, &why), -1);
-	assert_int_equal(ts2021_url_parse("http://", &u, &why), -1);
-	assert_int_equal(ts2021_url_parse("http://x/path", &u, &why), -1);
-	assert_int_equal(ts2021_url_parse("http://x?q", &u, &why), -1);
-	assert_int_equal(ts2021_url_parse("http://u@x", &u, &why), -1);
-	assert_int_equal(ts2021_url_parse("http://x:0", &u, &why), -1);
-	assert_int_equal(ts2021_url_parse("http://x:65536", &u, &why), -1);
-	assert_int_equal(ts2021_url_parse("http://x:08", &u, &why), -1);
-	assert_int_equal(ts2021_url_parse("http://10.0.0.300", &u, &why), -1);
-	assert_int_equal(ts2021_url_parse("http://[fd00::1", &u, &why), -1);
-	assert_int_equal(ts2021_url_parse("http://bad_host-.x", &u, &why), -1);
-	assert_int_equal(ts2021_url_parse("http://a..b", &u, &why), -1);
+	assert_int_equal(http_url_parse("ftp://x", &u, &why), -1);
+	assert_int_equal(http_url_parse("http://", &u, &why), -1);
+	assert_int_equal(http_url_parse("http://x/path", &u, &why), -1);
+	assert_int_equal(http_url_parse("http://x?q", &u, &why), -1);
+	assert_int_equal(http_url_parse("http://u@x", &u, &why), -1);
+	assert_int_equal(http_url_parse("http://x:0", &u, &why), -1);
+	assert_int_equal(http_url_parse("http://x:65536", &u, &why), -1);
+	assert_int_equal(http_url_parse("http://x:08", &u, &why), -1);
+	assert_int_equal(http_url_parse("http://10.0.0.300", &u, &why), -1);
+	assert_int_equal(http_url_parse("http://[fd00::1", &u, &why), -1);
+	assert_int_equal(http_url_parse("http://bad_host-.x", &u, &why), -1);
+	assert_int_equal(http_url_parse("http://a..b", &u, &why), -1);
 }
 
 static void
 test_http_requests(void **state)
 {
-	struct ts2021_url u;
+	struct http_url u;
 	const char *why;
 	char out[1024];
 	uint8_t init[101];
 	int n;
 
 	(void)state;
-	assert_int_equal(ts2021_url_parse("http://10.77.0.1:8080", &u, &why), 0);
+	assert_int_equal(http_url_parse("http://10.77.0.1:8080", &u, &why), 0);
 	n = ts2021_http_key_request(out, sizeof(out), &u, 113);
 	assert_true(n > 0);
 	assert_non_null(strstr(out, "GET /key?v=113 HTTP/1.1\r\nHost: 10.77.0.1:8080\r\n"));
