@@ -503,6 +503,18 @@ map_message(struct tailnet *t, const char *json, size_t len)
 	}
 	if (rc == TAILNET_APPLY_UNCHANGED)
 		return 0;
+	/* The server expired this node's key: peers stop talking to it, and only a new login
+	 * (a node key the operator rotates) helps. The poll goes on; the state says so. */
+	if (change.self_changed) {
+		bool expired = tailnet_node_expired(&t->store.nm.self, now_unix());
+
+		if (expired && t->state == TAILNET_STATE_CONNECTED) {
+			t->stats.self_expired++;
+			set_state(t, TAILNET_STATE_NEEDS_LOGIN, "the server expired this node's key");
+		} else if (!expired && t->state == TAILNET_STATE_NEEDS_LOGIN) {
+			set_state(t, TAILNET_STATE_CONNECTED, "");
+		}
+	}
 	if (t->on_netmap != NULL)
 		t->on_netmap(t->ctx, &t->store.nm, &change);
 	return 0;
@@ -1040,11 +1052,10 @@ check_time(struct tailnet *t, uint64_t now)
 		     TAILNET_REQUEST_TIMEOUT_MS);
 		return;
 	}
-	if (t->map_started && now >= t->last_map_rx + (uint64_t)TAILNET_WATCHDOG_MS * MS) {
+	if (t->map_started && now >= t->last_map_rx + (uint64_t)t->watchdog_ms * MS) {
 		t->stats.timeouts++;
 		t->stats.watchdog_timeouts++;
-		fail(t, now, &t->stats.map_failures, "map poll silent for %d s",
-		     TAILNET_WATCHDOG_MS / 1000);
+		fail(t, now, &t->stats.map_failures, "map poll silent for %u ms", t->watchdog_ms);
 		return;
 	}
 	if (t->lite.kind != TAILNET_REQ_NONE && now >= t->lite.deadline) {
@@ -1098,7 +1109,7 @@ next_deadline(const struct tailnet *t, uint64_t now)
 		if (!t->map_started && t->map.kind != TAILNET_REQ_NONE)
 			SOONER(t->map.deadline);
 		if (t->map_started) {
-			SOONER(t->last_map_rx + (uint64_t)TAILNET_WATCHDOG_MS * MS);
+			SOONER(t->last_map_rx + (uint64_t)t->watchdog_ms * MS);
 			if (t->lite_dirty && t->lite.kind == TAILNET_REQ_NONE)
 				SOONER(t->lite_due);
 		}
@@ -1236,6 +1247,7 @@ tailnet_create(const struct tailnet_config *config)
 							: TAILNET_BACKOFF_MAX_MS;
 	if (t->backoff_max_ms < TAILNET_BACKOFF_MIN_MS)
 		t->backoff_max_ms = TAILNET_BACKOFF_MIN_MS;
+	t->watchdog_ms = config->watchdog_ms != 0 ? config->watchdog_ms : TAILNET_WATCHDOG_MS;
 	memcpy(t->node_private, config->node_private_key, 32);
 	if (wg_crypto_public_key(t->node_public, t->node_private) < 0) {
 		log_warn("tailnet: node_private_key makes no public key");

@@ -90,7 +90,8 @@ enum tailnet_state {
 	TAILNET_STATE_CONNECTED,   /* the map poll delivers; the netmap is current */
 	TAILNET_STATE_BACKOFF,     /* waiting to reconnect after a failure */
 	TAILNET_STATE_NEEDS_LOGIN, /* the server refused the login (no, or a bad, auth key;
-				    * node key expired); retried with back-off */
+				    * node key expired): retried with back-off; or, with the map
+				    * poll still running, the server expired this node's key */
 };
 
 typedef void (*tailnet_netmap_fn)(void *ctx, const struct tailnet_netmap *nm,
@@ -113,6 +114,7 @@ struct tailnet_config {
 	size_t max_peers;              /* 0 = TAILNET_DEFAULT_PEERS_MAX */
 	const char *ca_file;           /* https: NULL = the system's CAs */
 	uint32_t backoff_max_ms;       /* 0 = TAILNET_BACKOFF_MAX_MS; labs shorten it */
+	uint32_t watchdog_ms;          /* 0 = TAILNET_WATCHDOG_MS; labs shorten it */
 	tailnet_netmap_fn on_netmap;
 	tailnet_state_fn on_state;
 	tailnet_message_fn on_message; /* NULL = none */
@@ -134,6 +136,7 @@ struct tailnet_stats {
 	uint64_t http2_failures;         /* nghttp2 refused the server's frames, GOAWAY, resets */
 	uint64_t register_failures;      /* non-200, malformed response */
 	uint64_t login_refused;          /* Error, AuthURL, not authorized, key expired */
+	uint64_t self_expired;           /* the self node arrived expired */
 	uint64_t map_failures;           /* non-200 map poll, stream ended */
 	uint64_t map_framing_failures;   /* too long, bad zstd */
 	uint64_t map_json_failures;      /* malformed MapResponse (whole message refused) */

@@ -74,6 +74,7 @@ struct tailnet {
 	bool zstd;
 	size_t max_peers;
 	uint32_t backoff_max_ms;
+	uint32_t watchdog_ms;
 	uint8_t node_private[32], node_public[32];
 	uint8_t disco_public[32];
 	uint8_t machine_private[32], machine_public[32];

@@ -20,6 +20,8 @@ SESSION = ["headscale_initial.json", "headscale_control_time.json",
            "headscale_exit_filter.json", "headscale_peers_removed.json"]
 LITE = ["headscale_exit_node_peer.json", "headscale_lite_endpoints.json",
         "headscale_lite_disco.json"]
+EXPIRY = ["headscale_peer_expired.json", "headscale_patch_key_expiry.json",
+          "headscale_self_expired.json"]
 
 
 def vector(name):
@@ -71,6 +73,7 @@ def main():
     lite = [vector(n) for n in LITE]
     write("seeds_netmap", "headscale_session", b"\0".join(session))
     write("seeds_netmap", "headscale_lite", b"\0".join(lite))
+    write("seeds_netmap", "headscale_expiry", b"\0".join(vector(n) for n in EXPIRY))
     write("seeds_netmap", "deltas", b"\0".join(DELTAS))
     stream = early_payload() + frames(session, False)
     write("seeds_ts2021", "plain_session", bytes([0, 40]) + stream)

@@ -9,17 +9,23 @@
 #   tn-node 10.77.0.2  tailnet-probe #1 (zstd)        tn-cli 10.77.0.3  tailscaled
 #                      tailnet-probe #2 (plain JSON)            (userspace networking)
 #
+#   (tn-ctl also runs socat with TLS on :8443 in front of headscale, for probes #3 and #4,
+#    which reach it as https://headscale.tn.lab:8443 through tn-node's /etc/hosts)
+#
 # Checks: both probes log in with a pre-auth key and see tailscaled with its node key, disco key
-# and endpoints; the exit routes probe #1 advertises become approvable in headscale and reach
-# tailscaled (ExitNodeOption) and probe #2 (exit routes in its AllowedIPs); a lite update of
-# endpoints reaches tailscaled and probe #2, one of the disco key changes what headscale shows;
+# and endpoints, and the policy's packet filter as parsed rules; the exit routes probe #1
+# advertises become approvable in headscale and reach tailscaled (ExitNodeOption) and probe #2
+# (exit routes in its AllowedIPs); lite updates of endpoints (tailscaled and probe #2 see them),
+# of the disco key (headscale shows it) and of NetInfo (probe #2 sees the home DERP region);
 # headscale restarted: the probes keep their netmap while it is down and reconnect by
 # themselves, registering without the key; every hostile server mode is counted, closes the
-# connection, crashes nothing and leaves the netmap as it was; the tailscaled node deleted on
-# the server arrives as a removal; SIGTERM ends the probes cleanly (no sanitizer report).
+# connection, crashes nothing and leaves the netmap as it was; the watchdog ends a silent map
+# poll; https with a verified certificate to a resolved name works and another CA's certificate
+# is refused; a node expired on the server is seen expired; the tailscaled node deleted on the
+# server arrives as a removal; SIGTERM ends the probes cleanly (no sanitizer report).
 set -u
 source "$(dirname "$0")/../lib.sh"
-lab_require_root jq ethtool curl
+lab_require_root jq ethtool curl socat openssl
 build=${EXITGATE_BUILD:?}
 source_dir=${EXITGATE_SOURCE:?}
 probe=$build/tests/lab/tailnet/tailnet-probe
@@ -28,7 +34,13 @@ python=/usr/bin/python3
 headscale=$(lab_go_peer headscale)
 tailscaled=$(lab_go_peer tailscaled)
 tailscale=$(lab_go_peer tailscale)
-trap lab_cleanup EXIT
+# the TLS case resolves a host name: /etc/netns/tn-node/hosts is /etc/hosts inside tn-node
+cleanup() {
+	rm -rf /etc/netns/tn-node
+	rmdir /etc/netns 2>/dev/null
+	lab_cleanup
+}
+trap cleanup EXIT
 T=$LAB_TMP
 url=http://10.77.0.1:8080
 headscale_pid=
@@ -227,6 +239,13 @@ hs_disco() { hs nodes list -o json | jq -r '.[] | select(.name == "probe1") | .d
 disco_shown() { [ "$(hs_disco)" = "$(st 1 .disco_key)" ]; }
 lab_check "headscale shows probe 1's new disco key" lab_wait_for 20 disco_shown
 
+# a NetInfo change (the preferred DERP region) is a Hostinfo change: a lite update too
+lite_before=$(counter 1 lite_updates_sent)
+kill -HUP "$probe1_pid"
+lab_check "the NetInfo update went out" lab_wait_for 20 lite_sent "$lite_before"
+home_901() { [ "$(peer_field 2 probe1 .home_derp)" = 901 ]; }
+lab_check "probe 2 sees probe 1's new home DERP region" lab_wait_for 30 home_901
+
 # headscale restarted: the netmap stays, the probes come back by themselves
 generation=$(st 1 .netmap.generation)
 peers=$(st 1 '.netmap.peers | map(.hostname) | sort | join(",")')
@@ -248,12 +267,13 @@ lab_expect_eq "the same peers afterwards" "$peers" "$(st 1 '.netmap.peers | map(
 stop_pid "$headscale_pid"
 lab_wait_for 30 probe_state 1 backoff
 generation=$(st 1 .netmap.generation)
-netmap=$(st 1 '.netmap | del(.generation) | tostring')
+netmap_digest() { st 1 '.netmap | del(.generation) | tostring' | sha256sum | cut -c1-16; }
+netmap=$(netmap_digest)
 for case in bad-key:key_fetch_failures not-101:upgrade_failures \
 	garbage-after-upgrade:noise_failures bad-noise:noise_failures noise-error:noise_failures \
 	bad-record:record_failures garbage-h2:http2_failures bad-json:map_json_failures \
 	hostile-netmap:map_json_failures bad-zstd:map_framing_failures \
-	huge-length:map_framing_failures too-many-peers:map_limit_failures; do
+	huge-length:map_framing_failures too-many-peers:map_limit_failures stall:timeouts; do
 	mode=${case%%:*}
 	name=${case#*:}
 	before=$(counter 1 "$name")
@@ -266,10 +286,69 @@ for case in bad-key:key_fetch_failures not-101:upgrade_failures \
 	stop_pid "$hostile_pid"
 	lab_check "hostile $mode: probe 1 still runs" kill -0 "$probe1_pid"
 done
-lab_expect_eq "the netmap is untouched by every hostile server" "$generation $netmap" \
-	"$(st 1 .netmap.generation) $(st 1 '.netmap | del(.generation) | tostring')"
+lab_expect_eq "the netmap is untouched by every hostile server (generation, digest)" \
+	"$generation $netmap" "$(st 1 .netmap.generation) $(netmap_digest)"
+# the watchdog: a server that sends a keepalive on the map poll and then nothing
+ip netns exec tn-ctl "$python" "$hostile" --listen 10.77.0.1:8080 --mode silent \
+	>>"$T/hostile.log" 2>&1 &
+hostile_pid=$!
+LAB_PIDS+=("$hostile_pid")
+lab_bg tn-node "$T/probew.log" "$probe" --login-server "$url" --state-dir "$T/statew" \
+	--auth-key-file "$T/authkey" --status-file "$T/probew.json" --watchdog-ms 2000 \
+	--backoff-max-ms 2000
+probew_pid=$!
+watchdog_fired() { [ "$(counter w watchdog_timeouts)" -ge 1 ] && [ "$(counter w keepalives)" -ge 1 ]; }
+lab_check "the watchdog ends a map poll silent after a keepalive" lab_wait_for 30 watchdog_fired
+kill -TERM "$probew_pid"
+wait "$probew_pid"
+lab_expect_eq "the watchdog probe exits cleanly" 0 "$?"
+stop_pid "$hostile_pid"
 lab_check "headscale serves again" start_headscale
 lab_check "probe 1 comes back after the hostile servers" lab_wait_for 60 probe_state 1 connected
+
+# https and a host name: TLS (socat in front of headscale) verified against its certificate,
+# the name resolved with getaddrinfo_a from tn-node's /etc/hosts
+tls_cert() { # tls_cert name: a self-signed certificate for headscale.tn.lab
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+		-subj /CN=headscale.tn.lab -addext subjectAltName=DNS:headscale.tn.lab \
+		-keyout "$T/$1.key" -out "$T/$1.crt" >/dev/null 2>&1
+}
+tls_cert tls
+tls_cert other
+lab_bg tn-ctl "$T/socat.log" socat \
+	"OPENSSL-LISTEN:8443,bind=10.77.0.1,reuseaddr,fork,cert=$T/tls.crt,key=$T/tls.key,verify=0" \
+	TCP:10.77.0.1:8080
+mkdir -p /etc/netns/tn-node
+echo "10.77.0.1 headscale.tn.lab" >/etc/netns/tn-node/hosts
+lab_wait_for 10 ip netns exec tn-node curl -sf --cacert "$T/tls.crt" https://headscale.tn.lab:8443/health
+lab_bg tn-node "$T/probe3.log" "$probe" --login-server https://headscale.tn.lab:8443 \
+	--ca-file "$T/tls.crt" --state-dir "$T/state3" --auth-key-file "$T/authkey" \
+	--hostname probe3 --status-file "$T/probe3.json" --backoff-max-ms 2000
+probe3_pid=$!
+lab_check "over https to a host name: connected" lab_wait_for 30 probe_state 3 connected
+lab_check "over https: the netmap has tailscaled" lab_wait_for 30 probe_has_peer 3 tsclient
+lab_bg tn-node "$T/probe4.log" "$probe" --login-server https://headscale.tn.lab:8443 \
+	--ca-file "$T/other.crt" --state-dir "$T/state4" --auth-key-file "$T/authkey" \
+	--hostname probe4 --status-file "$T/probe4.json" --backoff-max-ms 2000
+probe4_pid=$!
+bad_cert() { [ "$(counter 4 connect_failures)" -ge 2 ]; }
+lab_check "a certificate of another CA is refused, again and again" lab_wait_for 30 bad_cert
+lab_check "with the reason" grep -q "TLS certificate" "$T/probe4.log"
+lab_expect_eq "and no login" 0 "$(counter 4 connects)"
+for n in 3 4; do
+	eval "pid=\$probe${n}_pid"
+	kill -TERM "$pid"
+	wait "$pid"
+	lab_expect_eq "probe $n exits cleanly" 0 "$?"
+done
+
+# a node expired on the server: its peers see it expired
+probe2_id=$(hs nodes list -o json | jq -r '.[] | select(.name == "probe2") | .id')
+hs nodes expire -i "$probe2_id" >/dev/null
+probe2_expired() { [ "$(peer_field 1 probe2 .expired)" = true ] || [ "$(peer_field 1 probe2 "(.key_expiry > 0 and .key_expiry <= now)")" = true ]; }
+lab_check "probe 1 sees probe 2 expired" lab_wait_for 30 probe2_expired
+lab_check "probe 2 knows its own key expired" lab_wait_for 30 probe_state 2 needs-login
+lab_expect_eq "and keeps its map poll" 1 "$(counter 2 self_expired)"
 
 # the tailscaled node deleted on the server: a removal reaches the probe
 hs nodes delete -i "$ts_id" --force >/dev/null
@@ -279,10 +358,10 @@ lab_check "as a removal of its ID" grep -qE "removed=\[([0-9]+,)*$ts_id(,[0-9]+)
 gone2() { ! probe_has_peer 2 tsclient; }
 lab_check "probe 2 drops it too" lab_wait_for 30 gone2
 
-# captures for the unit tests' vectors
+# captures for the unit tests' vectors (EXITGATE_TAILNET_CAPTURE=dir keeps every map message)
 if [ -n "${EXITGATE_TAILNET_CAPTURE:-}" ]; then
 	mkdir -p "$EXITGATE_TAILNET_CAPTURE"
-	cp -r "$T/dump1" "$T/dump2" "$EXITGATE_TAILNET_CAPTURE"/
+	cp -r "$T/dump1" "$T/dump2" "$T"/*.log "$EXITGATE_TAILNET_CAPTURE"/
 	lab_log "captures copied to $EXITGATE_TAILNET_CAPTURE"
 fi
 

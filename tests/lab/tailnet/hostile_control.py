@@ -38,6 +38,8 @@ MODES = {
     "bad-zstd": "a map message that is not a zstd frame although zstd was asked for",
     "huge-length": "a map message announcing 4 GiB",
     "too-many-peers": "a map message with more peers than the client's limit",
+    "stall": "accepts the connection and never answers",
+    "silent": "a keepalive on the map poll, then nothing (the client's watchdog)",
 }
 
 PROTOCOL_NAME = b"Noise_IK_25519_ChaChaPoly_BLAKE2s"
@@ -166,6 +168,8 @@ def hostile_map(mode, zstd, peers_limit):
         return struct.pack("<I", 64) + os.urandom(64)
     if mode == "huge-length":
         return struct.pack("<I", 0xffffffff) + b"x" * 1024
+    if mode == "silent":
+        return map_message(b'{"KeepAlive":true}', zstd)
     if mode == "too-many-peers":
         peers = [{"ID": 1000 + i, "Key": "nodekey:%064x" % (i + 1),
                   "Addresses": ["100.100.%d.%d/32" % (i // 256, i % 256)]}
@@ -211,14 +215,24 @@ def serve_h2(sock, noise, mode, peers_limit):
 
 class Handler(socketserver.BaseRequestHandler):
     def handle(self):
+        try:
+            self.serve()
+        except Exception as e:  # a client that is not ours (tailscaled holds another key)
+            self.server.log("connection from %s closed: %r" % (self.client_address[0], e))
+
+    def serve(self):
         server = self.server
         sock = self.request
-        sock.settimeout(30)
+        sock.settimeout(None if server.mode == "stall" else 30)
         head, rest = read_head(sock)
         if head is None:
             return
         line = head.split("\r\n")[0]
         server.log("request %s" % line)
+        if server.mode == "stall":
+            while sock.recv(4096):
+                pass
+            return
         if line.startswith("GET /key"):
             if server.mode == "bad-key":
                 body = b"<html>no key here</html>"

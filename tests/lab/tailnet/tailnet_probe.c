@@ -7,7 +7,8 @@
  *     every second), which the lab reads with jq;
  *   - every map message as received in --dump-dir/NNNN.json (captures for test vectors).
  * Signals: SIGUSR1 re-reads --endpoints-file ("ip:port type" lines) and publishes it (a lite
- * update); SIGUSR2 makes a new disco key; SIGTERM/SIGINT end it cleanly (ASan checks leaks).
+ * update); SIGUSR2 makes a new disco key; SIGHUP moves the preferred DERP region one up (a
+ * NetInfo change); SIGTERM/SIGINT end it cleanly (ASan checks leaks).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -171,6 +172,11 @@ on_signal(struct loop *loop, int fd, uint32_t events, void *arg)
 	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGUSR1) {
 			publish_endpoints(p);
+		} else if (si.ssi_signo == SIGHUP) {
+			p->preferred_derp++;
+			publish_netinfo(p);
+			printf("preferred DERP %u\n", p->preferred_derp);
+			fflush(stdout);
 		} else if (si.ssi_signo == SIGUSR2) {
 			uint8_t key[32], pub[32];
 
@@ -224,7 +230,7 @@ usage(void)
 		"usage: tailnet-probe --login-server URL --state-dir DIR [--auth-key-file F]\n"
 		"       [--hostname H] [--advertise-exit-node] [--plain-json] [--status-file F]\n"
 		"       [--endpoints-file F] [--dump-dir D] [--preferred-derp N] [--max-peers N]\n"
-		"       [--backoff-max-ms N] [--debug]\n");
+		"       [--backoff-max-ms N] [--watchdog-ms N] [--ca-file F] [--debug]\n");
 }
 
 int
@@ -243,6 +249,8 @@ main(int argc, char **argv)
 		{"preferred-derp", required_argument, NULL, 'p'},
 		{"max-peers", required_argument, NULL, 'm'},
 		{"backoff-max-ms", required_argument, NULL, 'b'},
+		{"watchdog-ms", required_argument, NULL, 'w'},
+		{"ca-file", required_argument, NULL, 'c'},
 		{"debug", no_argument, NULL, 'D'},
 		{NULL, 0, NULL, 0},
 	};
@@ -291,6 +299,12 @@ main(int argc, char **argv)
 		case 'b':
 			config.backoff_max_ms = (uint32_t)strtoul(optarg, NULL, 10);
 			break;
+		case 'w':
+			config.watchdog_ms = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'c':
+			config.ca_file = optarg;
+			break;
 		case 'D':
 			log_set_level(LOG_LEVEL_DEBUG);
 			break;
@@ -322,6 +336,7 @@ main(int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGUSR1);
 	sigaddset(&mask, SIGUSR2);
+	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	p.loop = loop_create();

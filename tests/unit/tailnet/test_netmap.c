@@ -294,6 +294,32 @@ test_headscale_exit_node_peer(void **state)
 /* a string literal and its length */
 #define LIT(s) s, sizeof(s) - 1
 
+/* headscale expiring a node: its peers get it as PeersChanged with Expired, then a KeyExpiry
+ * patch; the node itself gets its Node expired */
+static void
+test_headscale_expiry(void **state)
+{
+	struct tailnet_store s;
+	struct tailnet_netmap_change c;
+	const struct tailnet_node *n;
+
+	(void)state;
+	tailnet_store_init(&s, 0);
+	assert_int_equal(apply_vector(&s, "headscale_peer_expired.json", &c), TAILNET_APPLY_OK);
+	n = tailnet_netmap_peer(&s.nm, 2);
+	assert_non_null(n);
+	assert_true(n->expired);
+	assert_int_equal(n->key_expiry, 1796422916);
+	assert_true(tailnet_node_expired(n, 0));
+	assert_int_equal(apply_vector(&s, "headscale_patch_key_expiry.json", &c),
+			 TAILNET_APPLY_UNCHANGED);
+	assert_int_equal(apply_vector(&s, "headscale_self_expired.json", &c), TAILNET_APPLY_OK);
+	assert_true(c.self_changed);
+	assert_true(s.nm.self.expired);
+	assert_true(tailnet_node_expired(&s.nm.self, 1796422916));
+	tailnet_store_free(&s);
+}
+
 #define KEY(n) "nodekey:" n "000000000000000000000000000000000000000000000000000000000000000"
 #define NODE(id, n) "{\"ID\":" #id ",\"Key\":\"" KEY(n) "\",\"Addresses\":[\"100.64.0." #id "/32\"]}"
 
@@ -992,6 +1018,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_headscale_session),
 		cmocka_unit_test(test_headscale_exit_node_peer),
+		cmocka_unit_test(test_headscale_expiry),
 		cmocka_unit_test(test_delta_rules),
 		cmocka_unit_test(test_derp_map_rules),
 		cmocka_unit_test(test_filter_chunks),
