@@ -1248,8 +1248,8 @@ tailnet_create(const struct tailnet_config *config)
 	if (t->backoff_max_ms < TAILNET_BACKOFF_MIN_MS)
 		t->backoff_max_ms = TAILNET_BACKOFF_MIN_MS;
 	t->watchdog_ms = config->watchdog_ms != 0 ? config->watchdog_ms : TAILNET_WATCHDOG_MS;
-	memcpy(t->node_private, config->node_private_key, 32);
-	if (wg_crypto_public_key(t->node_public, t->node_private) < 0) {
+	/* only the public half is needed: control never signs with the node key */
+	if (wg_crypto_public_key(t->node_public, config->node_private_key) < 0) {
 		log_warn("tailnet: node_private_key makes no public key");
 		goto fail;
 	}

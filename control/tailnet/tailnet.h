@@ -60,7 +60,6 @@
 #include <stdint.h>
 
 #include "netaddr.h"
-#include "tailnet_json.h"
 #include "tailnet_netmap.h"
 
 struct loop;

@@ -37,6 +37,8 @@ stream_free(struct tailnet_h2 *h, struct h2_stream *s)
 		h->streams = s->next;
 	if (s->next != NULL)
 		s->next->prev = s->prev;
+	/* a register body holds the auth key */
+	explicit_bzero(s->body, s->len);
 	free(s->body);
 	free(s);
 }

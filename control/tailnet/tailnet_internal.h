@@ -13,6 +13,7 @@
 #include "tailnet.h"
 #include "tailnet_delta.h"
 #include "tailnet_h2.h"
+#include "tailnet_json.h"
 #include "tailnet_mapstream.h"
 #include "tailnet_transport.h"
 #include "ts2021_http.h"
@@ -75,7 +76,7 @@ struct tailnet {
 	size_t max_peers;
 	uint32_t backoff_max_ms;
 	uint32_t watchdog_ms;
-	uint8_t node_private[32], node_public[32];
+	uint8_t node_public[32];
 	uint8_t disco_public[32];
 	uint8_t machine_private[32], machine_public[32];
 	bool server_knows_us; /* the machine key existed, or this process logged in */

@@ -60,22 +60,6 @@ int tailnet_json_parse_register(const char *text, size_t len, struct tailnet_reg
 int tailnet_json_parse_server_key(const uint8_t *body, size_t len, uint8_t key[32],
 				  char why[TAILNET_WHY_MAX]);
 
-struct tailnet_derp_latency {
-	uint32_t region_id;
-	bool ipv6;
-	double seconds;
-};
-
-/* tailcfg.NetInfo as the node reports it. */
-struct tailnet_netinfo {
-	uint32_t preferred_derp;
-	enum tailnet_opt_bool working_udp, working_ipv6, os_has_ipv6, working_icmpv4;
-	enum tailnet_opt_bool mapping_varies_by_dest_ip, upnp, pmp, pcp;
-	bool have_port_map;
-	const struct tailnet_derp_latency *derp_latency;
-	size_t derp_latency_count;
-};
-
 /* What the requests say about this node. */
 struct tailnet_request_info {
 	uint16_t version;

@@ -176,6 +176,22 @@ struct tailnet_netmap_change {
 	bool filter_changed;
 };
 
+/* What the node reports of its network (Hostinfo.NetInfo), for tailnet_set_netinfo. */
+struct tailnet_derp_latency {
+	uint32_t region_id;
+	bool ipv6;
+	double seconds;
+};
+
+struct tailnet_netinfo {
+	uint32_t preferred_derp;
+	enum tailnet_opt_bool working_udp, working_ipv6, os_has_ipv6, working_icmpv4;
+	enum tailnet_opt_bool mapping_varies_by_dest_ip, upnp, pmp, pcp;
+	bool have_port_map;
+	const struct tailnet_derp_latency *derp_latency;
+	size_t derp_latency_count;
+};
+
 /* Binary search by ID; NULL when there is no such peer. */
 const struct tailnet_node *tailnet_netmap_peer(const struct tailnet_netmap *nm, int64_t id);
 /* Linear search by node key (the data plane's identity of a peer). */

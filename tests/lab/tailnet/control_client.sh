@@ -24,6 +24,7 @@
 # is refused; a node expired on the server is seen expired; the tailscaled node deleted on the
 # server arrives as a removal; SIGTERM ends the probes cleanly (no sanitizer report).
 set -u
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
 lab_require_root jq ethtool curl socat openssl
 build=${EXITGATE_BUILD:?}
@@ -41,10 +42,15 @@ cleanup() {
 	lab_cleanup
 }
 trap cleanup EXIT
+if ! "$python" -c "import h2, nacl, zstandard" 2>/dev/null; then
+	echo "FAIL: $(basename "$0") needs python3-h2, python3-nacl, python3-zstandard (tools/bootstrap)"
+	exit 1
+fi
 T=$LAB_TMP
 url=http://10.77.0.1:8080
 headscale_pid=
 hostile_pid=
+declare -A pids # probe N -> pid
 
 # the topology
 lab_netns tn-sw
@@ -155,7 +161,7 @@ start_probe() { # start_probe N extra-args...: probe N in tn-node
 		--auth-key-file "$T/authkey" --hostname "probe$n" --status-file "$T/probe$n.json" \
 		--endpoints-file "$T/eps$n" --dump-dir "$T/dump$n" --preferred-derp 900 \
 		--max-peers 100 --backoff-max-ms 2000 "$@"
-	eval "probe${n}_pid=\$!"
+	pids[$n]=$!
 }
 start_probe 1 --advertise-exit-node
 start_probe 2 --plain-json
@@ -225,7 +231,7 @@ lab_check "probe 1's filter now lets the tailnet reach the internet through it" 
 # lite updates: endpoints, then the disco key
 lite_before=$(counter 1 lite_updates_sent)
 printf '10.77.0.2:41641 1\n192.0.2.77:3478 2\n' >"$T/eps1"
-kill -USR1 "$probe1_pid"
+kill -USR1 "${pids[1]}"
 lite_sent() { [ "$(counter 1 lite_updates_sent)" -gt "$1" ]; }
 lab_check "the endpoint update went out as a lite update" lab_wait_for 20 lite_sent "$lite_before"
 ts_sees_endpoint() { ts debug netmap | jq -e '.Peers[] | select(.Hostinfo.Hostname == "probe1") | .Endpoints // [] | index("192.0.2.77:3478")' >/dev/null; }
@@ -233,7 +239,7 @@ lab_check "tailscaled learns the new endpoint" lab_wait_for 30 ts_sees_endpoint
 probe2_sees_endpoint() { [ "$(peer_field 2 probe1 '.endpoints | sort | join(",")')" = "10.77.0.2:41641,192.0.2.77:3478" ]; }
 lab_check "probe 2 learns it as well" lab_wait_for 30 probe2_sees_endpoint
 lite_before=$(counter 1 lite_updates_sent)
-kill -USR2 "$probe1_pid"
+kill -USR2 "${pids[1]}"
 lab_check "the disco key update went out" lab_wait_for 20 lite_sent "$lite_before"
 hs_disco() { hs nodes list -o json | jq -r '.[] | select(.name == "probe1") | .disco_key'; }
 disco_shown() { [ "$(hs_disco)" = "$(st 1 .disco_key)" ]; }
@@ -241,7 +247,7 @@ lab_check "headscale shows probe 1's new disco key" lab_wait_for 20 disco_shown
 
 # a NetInfo change (the preferred DERP region) is a Hostinfo change: a lite update too
 lite_before=$(counter 1 lite_updates_sent)
-kill -HUP "$probe1_pid"
+kill -HUP "${pids[1]}"
 lab_check "the NetInfo update went out" lab_wait_for 20 lite_sent "$lite_before"
 home_901() { [ "$(peer_field 2 probe1 .home_derp)" = 901 ]; }
 lab_check "probe 2 sees probe 1's new home DERP region" lab_wait_for 30 home_901
@@ -284,7 +290,7 @@ for case in bad-key:key_fetch_failures not-101:upgrade_failures \
 	counted() { [ "$(counter 1 "$name")" -gt "$before" ]; }
 	lab_check "hostile $mode: counted as $name" lab_wait_for 30 counted
 	stop_pid "$hostile_pid"
-	lab_check "hostile $mode: probe 1 still runs" kill -0 "$probe1_pid"
+	lab_check "hostile $mode: probe 1 still runs" kill -0 "${pids[1]}"
 done
 lab_expect_eq "the netmap is untouched by every hostile server (generation, digest)" \
 	"$generation $netmap" "$(st 1 .netmap.generation) $(netmap_digest)"
@@ -324,21 +330,20 @@ lab_wait_for 10 ip netns exec tn-node curl -sf --cacert "$T/tls.crt" https://hea
 lab_bg tn-node "$T/probe3.log" "$probe" --login-server https://headscale.tn.lab:8443 \
 	--ca-file "$T/tls.crt" --state-dir "$T/state3" --auth-key-file "$T/authkey" \
 	--hostname probe3 --status-file "$T/probe3.json" --backoff-max-ms 2000
-probe3_pid=$!
+pids[3]=$!
 lab_check "over https to a host name: connected" lab_wait_for 30 probe_state 3 connected
 lab_check "over https: the netmap has tailscaled" lab_wait_for 30 probe_has_peer 3 tsclient
 lab_bg tn-node "$T/probe4.log" "$probe" --login-server https://headscale.tn.lab:8443 \
 	--ca-file "$T/other.crt" --state-dir "$T/state4" --auth-key-file "$T/authkey" \
 	--hostname probe4 --status-file "$T/probe4.json" --backoff-max-ms 2000
-probe4_pid=$!
+pids[4]=$!
 bad_cert() { [ "$(counter 4 connect_failures)" -ge 2 ]; }
 lab_check "a certificate of another CA is refused, again and again" lab_wait_for 30 bad_cert
 lab_check "with the reason" grep -q "TLS certificate" "$T/probe4.log"
 lab_expect_eq "and no login" 0 "$(counter 4 connects)"
 for n in 3 4; do
-	eval "pid=\$probe${n}_pid"
-	kill -TERM "$pid"
-	wait "$pid"
+	kill -TERM "${pids[$n]}"
+	wait "${pids[$n]}"
 	lab_expect_eq "probe $n exits cleanly" 0 "$?"
 done
 
@@ -367,9 +372,8 @@ fi
 
 # a clean end
 for n in 1 2; do
-	eval "pid=\$probe${n}_pid"
-	kill -TERM "$pid"
-	wait "$pid"
+	kill -TERM "${pids[$n]}"
+	wait "${pids[$n]}"
 	lab_expect_eq "probe $n exits cleanly on SIGTERM" 0 "$?"
 	lab_check "probe $n log has no sanitizer report" lab_no_sanitizer_report "$T/probe$n.log"
 done
