@@ -140,6 +140,15 @@ struct config_derp {
 	size_t region_count;
 };
 
+struct config_tailnet {
+	bool present;             /* the section is given: the node joins a tailnet */
+	char *login_server;       /* http[s]://host[:port] */
+	char *auth_key_file;      /* NULL when not given */
+	char *hostname;           /* "" = the system's host name */
+	char *state_dir;
+	bool advertise_exit_node;
+};
+
 struct config_peer {
 	char *name;
 	uint8_t public_key[KEY_LEN];
@@ -172,6 +181,7 @@ struct config {
 	struct config_exit exit;
 	struct config_nat_traversal nat_traversal;
 	struct config_derp derp;
+	struct config_tailnet tailnet;
 	struct config_peer *peers;
 	size_t peer_count;
 	struct config_control control;

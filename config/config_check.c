@@ -13,6 +13,7 @@
 
 #include "config_error.h"
 #include "config_schema.h"
+#include "keyfile.h"
 
 enum {
 	PREFIX_DEPTH_MAX = 129, /* lengths 0..128: a chain of nested prefixes is never longer */
@@ -81,6 +82,31 @@ config_peer_finish(struct config_loader *loader, const struct ynode *node, const
 		peer->name = strdup(name);
 		if (peer->name == NULL)
 			return config_loader_error(loader, node, path, "out of memory");
+	}
+	return 0;
+}
+
+/* The auth key file is read as the tailnet client will read it: a token file (one line, the key
+ * file mode rule). The key itself is not kept: the client reads the file when it logs in. */
+int
+config_tailnet_finish(struct config_loader *loader, const struct ynode *node, const char *path,
+		      void *base, size_t index)
+{
+	enum { AUTH_KEY_MAX = 512 }; /* control/tailnet reads at most this much */
+	struct config_tailnet *t = base;
+	char why[CONFIG_ERROR_MAX], key[AUTH_KEY_MAX + 1], key_path[CONFIG_PATH_MAX];
+	int rc;
+
+	(void)index;
+	if (t->auth_key_file == NULL)
+		return 0;
+	rc = token_file_read("auth key file", t->auth_key_file, NULL, key, sizeof(key), why,
+			     sizeof(why));
+	sodium_memzero(key, sizeof(key));
+	if (rc < 0) {
+		config_path_member(key_path, path, "auth_key_file");
+		return config_loader_error(loader, ynode_member(node, "auth_key_file"), key_path,
+					   "%s", why);
 	}
 	return 0;
 }

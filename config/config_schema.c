@@ -11,6 +11,7 @@
 #include "config_schema.h"
 #include "log.h"
 #include "netaddr.h"
+#include "url.h"
 
 _Static_assert(sizeof(enum config_idle_mode) == sizeof(int), "enums are stored as int");
 _Static_assert(sizeof(enum config_port_mapping) == sizeof(int), "enums are stored as int");
@@ -216,6 +217,26 @@ check_derp_ipv6(char *text, char *why, size_t why_size)
 	return check_derp_address(text, AF_INET6, why, why_size);
 }
 
+/* http:// or https:// with a host and an optional port, nothing after it */
+static int
+check_login_server(char *text, char *why, size_t why_size)
+{
+	struct http_url url;
+	const char *reason;
+
+	if (http_url_parse(text, &url, &reason) < 0) {
+		snprintf(why, why_size, "%s", reason);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+check_host_name_or_empty(char *text, char *why, size_t why_size)
+{
+	return text[0] == '\0' ? 0 : check_host_name(text, why, why_size);
+}
+
 /* node */
 
 static const struct schema_field node_fields[] = {
@@ -401,6 +422,21 @@ static const struct schema_field derp_fields[] = {
 	  .aux = offsetof(struct config_derp, region_count) },
 };
 
+/* tailnet */
+
+static const struct schema_field tailnet_fields[] = {
+	{ .name = "login_server", .kind = SCHEMA_STRING, .flags = SCHEMA_REQUIRED,
+	  .check = check_login_server, .offset = offsetof(struct config_tailnet, login_server) },
+	{ .name = "auth_key_file", .kind = SCHEMA_STRING, .flags = SCHEMA_NULLABLE,
+	  .check = check_absolute_path, .offset = offsetof(struct config_tailnet, auth_key_file) },
+	{ .name = "hostname", .kind = SCHEMA_STRING, .def_text = "",
+	  .check = check_host_name_or_empty, .offset = offsetof(struct config_tailnet, hostname) },
+	{ .name = "state_dir", .kind = SCHEMA_STRING, .def_text = "/var/lib/exitgate/tailnet",
+	  .check = check_absolute_path, .offset = offsetof(struct config_tailnet, state_dir) },
+	{ .name = "advertise_exit_node", .kind = SCHEMA_BOOL, .def = false,
+	  .offset = offsetof(struct config_tailnet, advertise_exit_node) },
+};
+
 /* peers */
 
 static const struct schema_field peer_fields[] = {
@@ -463,6 +499,8 @@ static const struct schema_map exit_map = MAP(exit_fields, struct config_exit, N
 static const struct schema_map nat_traversal_map =
 	MAP(nat_traversal_fields, struct config_nat_traversal, NULL);
 static const struct schema_map derp_map = MAP(derp_fields, struct config_derp, NULL);
+static const struct schema_map tailnet_map = MAP(tailnet_fields, struct config_tailnet,
+						 config_tailnet_finish);
 static const struct schema_map peer_map = MAP(peer_fields, struct config_peer,
 					      config_peer_finish);
 static const struct schema_map control_map = MAP(control_fields, struct config_control, NULL);
@@ -481,6 +519,9 @@ static const struct schema_field root_fields[] = {
 	  .offset = offsetof(struct config, nat_traversal) },
 	{ .name = "derp", .kind = SCHEMA_MAP, .map = &derp_map,
 	  .offset = offsetof(struct config, derp) },
+	{ .name = "tailnet", .kind = SCHEMA_MAP, .flags = SCHEMA_NULLABLE, .map = &tailnet_map,
+	  .offset = offsetof(struct config, tailnet),
+	  .flag = offsetof(struct config, tailnet.present) + 1 },
 	{ .name = "peers", .kind = SCHEMA_MAP_LIST, .map = &peer_map,
 	  .offset = offsetof(struct config, peers), .aux = offsetof(struct config, peer_count) },
 	{ .name = "control", .kind = SCHEMA_MAP, .map = &control_map,

@@ -118,6 +118,7 @@ bool schema_equal(const struct schema_map *map, const void *a, const void *b);
 schema_finish config_node_finish;
 schema_finish config_region_finish;
 schema_finish config_peer_finish;
+schema_finish config_tailnet_finish;
 schema_finish config_root_finish;
 
 /* The value node of key in a map node, or NULL. */

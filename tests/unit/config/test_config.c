@@ -231,6 +231,27 @@ static const struct error_case fixture_cases[] = {
 	{ "syntax_error.yaml",
 	  "syntax_error.yaml:8:14: exit: syntax error: mapping values are not allowed in "
 	  "this context" },
+	{ "tailnet_auth_key_missing.yaml",
+	  "tailnet_auth_key_missing.yaml:8:18: tailnet.auth_key_file: cannot read auth key file "
+	  "\"/nonexistent/exitgate/tailnet-auth.key\": No such file or directory" },
+	{ "tailnet_bool.yaml",
+	  "tailnet_bool.yaml:8:24: tailnet.advertise_exit_node: expected true or false, got "
+	  "\"yes\"" },
+	{ "tailnet_hostname.yaml",
+	  "tailnet_hostname.yaml:8:13: tailnet.hostname: bad value \"exit one\": not a valid "
+	  "host name" },
+	{ "tailnet_login_path.yaml",
+	  "tailnet_login_path.yaml:7:17: tailnet.login_server: bad value "
+	  "\"http://headscale.example/path\": no path, query or fragment after the host (the "
+	  "client adds its own paths)" },
+	{ "tailnet_login_server.yaml",
+	  "tailnet_login_server.yaml:7:17: tailnet.login_server: bad value "
+	  "\"ftp://headscale.example\": must start with http:// or https://" },
+	{ "tailnet_missing_login.yaml",
+	  "tailnet_missing_login.yaml:7:3: tailnet.login_server: required key missing" },
+	{ "tailnet_state_dir.yaml",
+	  "tailnet_state_dir.yaml:8:14: tailnet.state_dir: bad value \"var/lib/tailnet\": must "
+	  "be an absolute path" },
 	{ "tab_after_dash.yaml",
 	  "tab_after_dash.yaml:7:4: peers[0]: tab character (YAML indents with spaces "
 	  "only)" },
@@ -250,7 +271,7 @@ static const struct error_case fixture_cases[] = {
 	  "\"listen_port\"?)" },
 	{ "unknown_section.yaml",
 	  "unknown_section.yaml:6:1: unknown key \"firewall\" (known keys: node, "
-	  "dataplane, ports, exit, nat_traversal, derp, peers, control, log)" },
+	  "dataplane, ports, exit, nat_traversal, derp, tailnet, peers, control, log)" },
 	{ "wrong_type_list.yaml",
 	  "wrong_type_list.yaml:1:7: node: expected a map, got a list" },
 	{ "wrong_type_map.yaml",
@@ -566,6 +587,12 @@ test_example(void **state)
 	assert_string_equal(config_port_role_name(CONFIG_PORT_PUBLIC), "public");
 	assert_string_equal(config_port_role_name(CONFIG_PORT_EGRESS), "egress");
 	assert_string_equal(config_port_role_name(CONFIG_PORT_INNER), "inner");
+	assert_true(c->tailnet.present);
+	assert_string_equal(c->tailnet.login_server, "https://headscale.lab.example");
+	assert_null(c->tailnet.auth_key_file);
+	assert_string_equal(c->tailnet.hostname, "exit1");
+	assert_string_equal(c->tailnet.state_dir, "/var/lib/exitgate/tailnet");
+	assert_true(c->tailnet.advertise_exit_node);
 	config_free(c);
 }
 
@@ -625,6 +652,7 @@ test_defaults(void **state)
 	assert_int_equal(c->nat_traversal.static_endpoint_count, 0);
 	assert_int_equal(c->derp.home_region, 0);
 	assert_int_equal(c->derp.region_count, 0);
+	assert_false(c->tailnet.present);
 	assert_int_equal(c->peer_count, 0);
 	assert_string_equal(c->control.socket, "/run/exitgate/control.sock");
 	assert_string_equal(c->control.uapi_dir, "/var/run/wireguard");
@@ -963,6 +991,47 @@ test_key_file_modes(void **state)
 	}
 }
 
+/* the tailnet's auth key file: the key file mode rule, one token per file */
+static void
+test_tailnet_auth_key_file(void **state)
+{
+	const struct scratch *s = *state;
+	char error[CONFIG_ERROR_MAX], want[CONFIG_ERROR_MAX], text[512];
+	struct config *c;
+
+	snprintf(text, sizeof(text),
+		 "node:\n  private_key: \"%s\"\nports:\n  public:\n    device: net_null0\n"
+		 "tailnet:\n  login_server: \"http://[fd00::1]:8080/\"\n  auth_key_file: %s\n"
+		 "  state_dir: %s\n",
+		 example_private, s->psk, s->dir);
+	write_file(s->config, text, 0644);
+	write_file(s->psk, "hskey-auth-x1_Y2-z3\n", 0600);
+	c = config_load_file(s->config, error, sizeof(error));
+	if (c == NULL)
+		fail_msg("%s", error);
+	assert_true(c->tailnet.present);
+	assert_string_equal(c->tailnet.auth_key_file, s->psk);
+	assert_string_equal(c->tailnet.login_server, "http://[fd00::1]:8080/");
+	assert_string_equal(c->tailnet.hostname, "");
+	assert_false(c->tailnet.advertise_exit_node);
+	round_trip(c);
+	config_free(c);
+	write_file(s->psk, "hskey-auth-x1_Y2-z3\n", 0640);
+	assert_null(config_load_file(s->config, error, sizeof(error)));
+	snprintf(want, sizeof(want),
+		 "%s:8:18: tailnet.auth_key_file: auth key file \"%s\" has mode 0640: group or "
+		 "others can access it; fix with chmod 600 %s",
+		 s->config, s->psk, s->psk);
+	assert_string_equal(error, want);
+	write_file(s->psk, "two words\n", 0600);
+	assert_null(config_load_file(s->config, error, sizeof(error)));
+	snprintf(want, sizeof(want),
+		 "%s:8:18: tailnet.auth_key_file: auth key file %s does not hold one token (one "
+		 "line of printable characters without spaces)",
+		 s->config, s->psk);
+	assert_string_equal(error, want);
+}
+
 static void
 test_key_file_contents(void **state)
 {
@@ -1117,6 +1186,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_key_file_modes, scratch_setup,
 						scratch_teardown),
 		cmocka_unit_test_setup_teardown(test_key_file_contents, scratch_setup,
+						scratch_teardown),
+		cmocka_unit_test_setup_teardown(test_tailnet_auth_key_file, scratch_setup,
 						scratch_teardown),
 		cmocka_unit_test_setup_teardown(test_file_errors, scratch_setup, scratch_teardown),
 		cmocka_unit_test(test_error_buffer_size),
