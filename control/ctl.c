@@ -13,6 +13,7 @@
 #include "neighbor.h"
 #include "path.h"
 #include "relay.h"
+#include "tailnet_glue.h"
 #include "wg_node.h"
 #include "worker.h"
 
@@ -237,6 +238,7 @@ verb_status(struct node *node, struct strbuf *out, bool json)
 		strbuf_puts(out, "],");
 	wg_node_status(node->wg, out, json);
 	relay_status(node->relay, out, json);
+	tailnet_glue_status(node->tailnet, out, json);
 	strbuf_puts(out, json ? "}\n" : "");
 }
 

@@ -21,6 +21,7 @@
 #include "node.h"
 #include "path.h"
 #include "relay.h"
+#include "tailnet_glue.h"
 #include "uapi_server.h"
 #include "wg_node.h"
 
@@ -271,6 +272,15 @@ path_hook_relay_region_of(void *ctx, const uint8_t node_key[PATH_KEY_LEN])
 	return node->relay != NULL ? relay_region_of_peer(node->relay, node_key) : 0;
 }
 
+static void
+path_hook_endpoints_changed(void *ctx)
+{
+	struct node *node = ctx;
+
+	/* a tailnet's control server publishes them to the peers (a lite update) */
+	tailnet_glue_endpoints_changed(node->tailnet);
+}
+
 static bool
 relay_disco(void *ctx, const uint8_t src[KEY_LEN], const uint8_t *packet, size_t len)
 {
@@ -296,6 +306,7 @@ path_open(struct node *node)
 			.route_changed = path_hook_route_changed,
 			.relay_home = path_hook_relay_home,
 			.relay_region_of = path_hook_relay_region_of,
+			.endpoints_changed = path_hook_endpoints_changed,
 		},
 	};
 
@@ -375,6 +386,9 @@ node_teardown(struct node *node)
 	metrics_close(node);
 	ctl_close(node);
 	uapi_server_close(node);
+	/* it feeds the relay, the WireGuard peers and the data plane: it goes before them */
+	tailnet_glue_destroy(node->tailnet);
+	node->tailnet = NULL;
 	/* its callbacks feed the WireGuard module: it goes first */
 	relay_destroy(node->relay);
 	node->relay = NULL;
@@ -419,6 +433,10 @@ node_run(const char *config_path, struct config *config, const char *program)
 	if (node.relay == NULL)
 		goto out;
 	relay_set_disco_handler(node.relay, relay_disco, &node);
+	/* a tailnet's netmap drives peers, relay and filter: everything it feeds exists now */
+	node.tailnet = tailnet_glue_create(&node);
+	if (node.tailnet == NULL && config->tailnet.present)
+		goto out;
 	if (signals_open(&node) != 0 ||
 	    loop_add_fd(node.loop, node.dp->up_eventfd, EPOLLIN, upcall_event, &node) != 0)
 		goto out;

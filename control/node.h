@@ -32,6 +32,7 @@ enum control_counter {
 struct wg_node;
 struct relay;
 struct path;
+struct tailnet_glue;
 struct metrics_server;
 
 struct node {
@@ -42,6 +43,7 @@ struct node {
 	struct wg_node *wg;
 	struct relay *relay;
 	struct path *path; /* path selection: where each peer's packets go (control/path) */
+	struct tailnet_glue *tailnet; /* the tailnet's control client, or NULL (standalone) */
 	struct sockserver *uapi;
 	struct sockserver *ctl;
 	struct metrics_server *metrics; /* control.metrics, NULL when off */

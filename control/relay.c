@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "derp_client.h"
+#include "keymap.h"
 #include "log.h"
 #include "relay.h"
 #include "relay_home.h"
@@ -89,6 +90,9 @@ struct relay {
 	struct relay_route routes[RELAY_ROUTES_MAX];
 	size_t route_count;
 	uint8_t *scratch;             /* a segmented upcall, made contiguous */
+	/* peers whose home region control named (tailnet): their packets go there, whatever our
+	 * home, since a Tailscale client listens on its home region only (key -> region id) */
+	struct keymap peer_regions;
 	relay_disco_fn disco;         /* who takes disco packets (path selection), or NULL */
 	void *disco_ctx;
 	uint64_t disco_received;
@@ -312,13 +316,46 @@ route_learn(struct relay *relay, struct relay_region *region, const uint8_t key[
 }
 
 static struct relay_region *
+region_by_id(struct relay *relay, uint32_t id)
+{
+	for (size_t i = 0; i < relay->region_count; i++)
+		if (relay->regions[i].id == id)
+			return &relay->regions[i];
+	return NULL;
+}
+
+static struct relay_region *
 route_of(struct relay *relay, const uint8_t key[KEY_LEN])
 {
 	struct relay_route *r = relay->route_count != 0 ? route_find(relay, key) : NULL;
+	uintptr_t hint = relay->peer_regions.count != 0
+				 ? (uintptr_t)keymap_get(&relay->peer_regions, key)
+				 : 0;
 
+	if (hint != 0) {
+		struct relay_region *region = region_by_id(relay, (uint32_t)hint);
+
+		/* the peer's own home: connected on demand (the first packets wait for it) */
+		if (region != NULL) {
+			if (region->client == NULL ||
+			    derp_client_state(region->client) == DERP_CLIENT_IDLE)
+				region_connect(region, derp_client_now_ms());
+			region->last_used_ms = derp_client_now_ms();
+			return region;
+		}
+	}
 	if (r != NULL && region_connected(r->region))
 		return r->region;
 	return relay->home;
+}
+
+void
+relay_set_peer_region(struct relay *relay, const uint8_t key[KEY_LEN], uint32_t region)
+{
+	if (region == 0)
+		keymap_del(&relay->peer_regions, key);
+	else if (keymap_put(&relay->peer_regions, key, (void *)(uintptr_t)region) != 0)
+		log_warn("relay: peer region table: out of memory");
 }
 
 /* ---- receiving ---- */
@@ -805,7 +842,8 @@ relay_create(struct node *node)
 	relay->timer = -1;
 	memcpy(relay->private_key, node->config->node.private_key, KEY_LEN);
 	relay->scratch = malloc(DERP_MAX_PACKET_LEN + 1);
-	if (relay->scratch == NULL || regions_load(relay, &node->config->derp) != 0) {
+	if (relay->scratch == NULL || keymap_init(&relay->peer_regions, 0) != 0 ||
+	    regions_load(relay, &node->config->derp) != 0) {
 		log_error("relay: out of memory");
 		goto fail;
 	}
@@ -831,6 +869,7 @@ relay_destroy(struct relay *relay)
 	if (relay->timer >= 0)
 		loop_del_timer(relay_loop(relay), relay->timer);
 	free(relay->scratch);
+	keymap_free(&relay->peer_regions);
 	sodium_memzero(relay->private_key, sizeof(relay->private_key));
 	free(relay);
 }
@@ -847,6 +886,22 @@ relay_apply_config(struct relay *relay, const struct config *config)
 	regions_free(relay);
 	memcpy(relay->private_key, config->node.private_key, KEY_LEN);
 	if (regions_load(relay, &config->derp) != 0) {
+		log_warn("relay: out of memory loading the DERP map: relay off");
+		regions_free(relay);
+		return -1;
+	}
+	if (relay->region_count != 0)
+		regions_start(relay);
+	return 0;
+}
+
+int
+relay_set_derp_map(struct relay *relay, const struct config_derp *derp)
+{
+	log_info("relay: DERP map from control: %zu region%s", derp->region_count,
+		 derp->region_count == 1 ? "" : "s");
+	regions_free(relay);
+	if (regions_load(relay, derp) != 0) {
 		log_warn("relay: out of memory loading the DERP map: relay off");
 		regions_free(relay);
 		return -1;

@@ -79,6 +79,12 @@ void relay_destroy(struct relay *relay);
 
 /* A reloaded config: a changed DERP map or private key reconnects every region. 0 or -1. */
 int relay_apply_config(struct relay *relay, const struct config *config);
+/* A DERP map from the tailnet's control server: every region reconnects. 0 or -1. */
+int relay_set_derp_map(struct relay *relay, const struct config_derp *derp);
+/* A peer's home region as control names it (0: forget): its packets go through that region
+ * (connected on demand), since a Tailscale client is reachable on its home region only. */
+void relay_set_peer_region(struct relay *relay, const uint8_t key[KEY_LEN], uint32_t region);
+
 /* The node's private key changed (UAPI): log in again with the new one. */
 void relay_set_private_key(struct relay *relay, const uint8_t private_key[KEY_LEN]);
 

@@ -30,6 +30,9 @@ struct wg_node_peer {
 	uint8_t disco_key[KEY_LEN];
 	struct path_peer *path;    /* its path state (control/path owns the decision) */
 	struct path_route route;   /* where its packets go, as path selection last said */
+	bool tailnet;              /* from the tailnet's netmap: a YAML reload leaves it alone */
+	struct netendpoint *endpoints; /* the netmap's endpoints of it (path candidates) */
+	size_t endpoint_count;
 	uint64_t seen_rx_ns;
 	uint64_t seen_rx_data_ns;
 	uint64_t seen_tx_data_ns;
@@ -128,9 +131,12 @@ path_config_of(const struct wg_node_peer *np, struct path_peer_config *pc)
 	pc->pin = np->pin;
 	pc->has_endpoint = np->has_config_endpoint;
 	pc->endpoint = np->config_endpoint;
+	pc->endpoints = np->endpoints;
+	pc->endpoint_count = np->endpoint_count;
 	/* a peer of the YAML file or `wg set` may be another exitgate node: it gets a Hello over
-	 * DERP (a stock WireGuard client is not on the relay, so it never sees one) */
-	pc->exitgate = true;
+	 * DERP (a stock WireGuard client is not on the relay, so it never sees one); a tailnet
+	 * peer is a Tailscale client whose disco key and endpoints come from control */
+	pc->exitgate = !np->tailnet;
 	if (np->allowed_ip_count != 0)
 		pc->tunnel_address = np->allowed_ips[0].addr;
 }
@@ -246,6 +252,7 @@ static void
 peer_free(struct wg_node *wn, struct wg_node_peer *np)
 {
 	path_peer_remove(np->path);
+	free(np->endpoints);
 	dp_peer_remove(wn->dp, np->dp);
 	free(np->allowed_ips);
 	free(np->name);
@@ -674,7 +681,7 @@ wg_node_apply_config(struct wg_node *wn, const struct config *c, struct strbuf *
 	/* peers gone from the file go; the others are updated in place, so their tunnels stay */
 	for (np = wn->peers; np != NULL; np = next) {
 		next = np->next;
-		if (config_find_peer(c, np->dp->public_key) == NULL)
+		if (!np->tailnet && config_find_peer(c, np->dp->public_key) == NULL)
 			peer_remove(wn, np);
 	}
 	for (size_t i = 0; i < c->peer_count; i++) {
@@ -692,6 +699,69 @@ wg_node_apply_config(struct wg_node *wn, const struct config *c, struct strbuf *
 	sync_all(wn);
 	wg_node_flush(wn);
 	return 0;
+}
+
+/* ---- the tailnet's peers (control/tailnet_glue.c) ---- */
+
+int
+wg_node_tailnet_upsert(struct wg_node *wn, const struct wg_node_tailnet_peer *tp)
+{
+	struct wg_node_peer *np = peer_find(wn, tp->public_key);
+	struct netendpoint *eps = NULL;
+
+	if (np != NULL && !np->tailnet) {
+		/* a peer of the YAML file with the same key wins: the file is the operator's */
+		return 0;
+	}
+	if (tp->endpoint_count != 0) {
+		eps = malloc(tp->endpoint_count * sizeof(*eps));
+		if (eps == NULL)
+			return -1;
+		memcpy(eps, tp->endpoints, tp->endpoint_count * sizeof(*eps));
+	}
+	if (np == NULL) {
+		np = peer_add(wn, tp->public_key, tp->name);
+		if (np == NULL) {
+			free(eps);
+			return -1;
+		}
+		np->tailnet = true;
+	}
+	if (tp->name != NULL && strcmp(np->name, tp->name) != 0) {
+		char *name = strdup(tp->name);
+
+		if (name != NULL) {
+			free(np->name);
+			np->name = name;
+		}
+	}
+	free(np->endpoints);
+	np->endpoints = eps;
+	np->endpoint_count = tp->endpoint_count;
+	np->pin = CONFIG_PATH_AUTO;
+	np->has_disco_key = tp->has_disco_key;
+	memcpy(np->disco_key, tp->disco_key, KEY_LEN);
+	if (peer_set_allowed_ips(np, tp->allowed_ips, tp->allowed_ip_count) != 0)
+		return -1;
+	peer_path_update(np);
+	return 0;
+}
+
+void
+wg_node_tailnet_remove(struct wg_node *wn, const uint8_t public_key[KEY_LEN])
+{
+	struct wg_node_peer *np = peer_find(wn, public_key);
+
+	if (np != NULL && np->tailnet)
+		peer_remove(wn, np);
+}
+
+void
+wg_node_tailnet_commit(struct wg_node *wn)
+{
+	publish_allowed_ips(wn);
+	sync_all(wn);
+	wg_node_flush(wn);
 }
 
 /* ---- UAPI ---- */

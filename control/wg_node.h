@@ -68,6 +68,23 @@ struct path_route;
 struct path_peer;
 struct wg_node_peer;
 void wg_node_apply_route(void *peer_user, const struct path_route *route);
+/* Peers the tailnet's netmap supplies (control/tailnet_glue.c): added or updated in place (the
+ * others' sessions untouched), removed; a YAML reload leaves them alone, and a peer of the
+ * YAML file with the same key wins. Commit once after a batch: it publishes the allowed IPs. */
+struct wg_node_tailnet_peer {
+	const char *name;
+	uint8_t public_key[KEY_LEN];
+	const struct netprefix *allowed_ips;
+	size_t allowed_ip_count;
+	bool has_disco_key;
+	uint8_t disco_key[KEY_LEN];
+	const struct netendpoint *endpoints; /* path candidates */
+	size_t endpoint_count;
+};
+int wg_node_tailnet_upsert(struct wg_node *wn, const struct wg_node_tailnet_peer *peer);
+void wg_node_tailnet_remove(struct wg_node *wn, const uint8_t public_key[KEY_LEN]);
+void wg_node_tailnet_commit(struct wg_node *wn);
+
 /* A peer by name, base64 public key, or an address in its allowed IPs; NULL when none. */
 struct wg_node_peer *wg_node_find_peer(struct wg_node *wn, const char *which);
 struct path_peer *wg_node_peer_path(const struct wg_node_peer *np);

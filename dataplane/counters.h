@@ -44,7 +44,8 @@
 	X(no_kernel_tap, "traffic for the node itself, and the port has no kernel TAP") \
 	X(too_big, "packet larger than the MTU and not fragmentable") \
 	X(no_mbuf, "packet pool empty") \
-	X(unsupported, "feature not handled by the data plane")
+	X(unsupported, "feature not handled by the data plane") \
+	X(acl_denied, "the tailnet's packet filter does not let the peer send it there")
 
 enum drop_reason {
 #define DROP_REASON_ENUM(name, text) DROP_##name,

@@ -8,6 +8,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "acl.h"
 #include "dataplane.h"
 #include "handoff.h"
 #include "log.h"
@@ -227,6 +228,21 @@ dataplane_retire(struct dataplane *dp, void *obj, void (*free_fn)(void *obj))
 	return 0;
 }
 
+static void
+acl_free_retired(void *obj)
+{
+	dp_acl_free(obj);
+}
+
+void
+dataplane_set_acl(struct dataplane *dp, struct dp_acl *acl)
+{
+	struct dp_acl *old = atomic_exchange_explicit(&dp->acl, acl, memory_order_acq_rel);
+
+	if (old != NULL)
+		dataplane_retire(dp, old, acl_free_retired);
+}
+
 void
 dataplane_counters(const struct dataplane *dp, struct worker_counters *sum)
 {
@@ -308,6 +324,7 @@ dataplane_destroy(struct dataplane *dp)
 		rte_rcu_qsbr_dq_delete(dp->rcu_defer);
 	}
 	dp_wg_destroy(dp);
+	dp_acl_free(atomic_load(&dp->acl));
 	neighbor_table_destroy(dp->neighbors);
 	ports_close(dp);
 	handoff_destroy(dp);

@@ -23,6 +23,10 @@ void dataplane_destroy(struct dataplane *dp);
 void dataplane_reclaim(struct dataplane *dp);
 /* Retire an object: free_fn(obj) runs once every worker has passed a quiescent state. */
 int dataplane_retire(struct dataplane *dp, void *obj, void (*free_fn)(void *obj));
+/* Publish the tailnet's packet filter (acl.h; the data plane owns it from now on; NULL: allow
+ * everything); the table it replaces is freed after a grace period. */
+struct dp_acl;
+void dataplane_set_acl(struct dataplane *dp, struct dp_acl *acl);
 
 /* Sum of every worker's counters. */
 void dataplane_counters(const struct dataplane *dp, struct worker_counters *sum);

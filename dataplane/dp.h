@@ -59,6 +59,7 @@ struct dp_port {
 struct worker;
 struct neighbor_table;
 struct dp_wg;
+struct dp_acl;
 
 struct dataplane {
 	const struct config *config; /* during dataplane_create only */
@@ -82,6 +83,8 @@ struct dataplane {
 
 	struct neighbor_table *neighbors;
 	struct dp_wg *wg;
+	/* the tailnet's packet filter (acl.h); NULL = everything allowed (standalone mode) */
+	_Atomic(struct dp_acl *) acl;
 
 	/* the exit path (exit.h): fixed at start */
 	bool exit_enabled;

@@ -8,6 +8,7 @@
 #include "forward.h"
 #include "port.h"
 #include "l2.h"
+#include "acl.h"
 #include "l3.h"
 #include "udp_out.h"
 #include "wg_data.h"
@@ -148,7 +149,14 @@ static void
 route_decrypted(struct worker *w, struct dp_peer *from, struct rte_mbuf *m)
 {
 	const struct dp_port *inner = &w->dp->ports[CONFIG_PORT_INNER];
+	const struct dp_acl *acl = atomic_load_explicit(&w->dp->acl, memory_order_acquire);
 
+	/* a tailnet's ACL: what the peer may send anywhere through this node */
+	if (unlikely(acl != NULL) &&
+	    !dp_acl_allows(acl, rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m))) {
+		worker_drop(w, m, DROP_acl_denied);
+		return;
+	}
 	if (wg_data_route_to_peer(w, m))
 		return;
 	if (inner->present && (!w->dp->exit_enabled || inner_destination(inner, m))) {

@@ -60,53 +60,69 @@ derp_node_address(const struct config_derp_node *n, int family, struct netaddr *
 }
 
 void
-netcheck_init(struct path *path, const struct config *config)
+netcheck_init(struct path *path, const struct config_derp *derp,
+	      const struct config_nat_traversal *nt)
 {
-	const struct config_derp *derp = &config->derp;
-	const struct config_nat_traversal *nt = &config->nat_traversal;
-
-	path->server_count = 0;
-	path->region_count = 0;
 	path->round_running = false;
-	for (size_t r = 0; r < derp->region_count; r++) {
-		const struct config_derp_region *reg = &derp->regions[r];
+	if (derp != NULL) {
+		path->region_count = 0;
+		path->derp_stun_count = 0;
+		for (size_t r = 0; r < derp->region_count; r++) {
+			const struct config_derp_region *reg = &derp->regions[r];
 
-		if (path->region_count < sizeof(path->regions) / sizeof(path->regions[0])) {
-			struct path_region *pr = &path->regions[path->region_count++];
+			if (path->region_count < sizeof(path->regions) / sizeof(path->regions[0])) {
+				struct path_region *pr = &path->regions[path->region_count++];
 
-			memset(pr, 0, sizeof(*pr));
-			pr->id = reg->region_id;
-			snprintf(pr->code, sizeof(pr->code), "%s", reg->region_code);
-		}
-		for (size_t i = 0; i < reg->node_count; i++) {
-			const struct config_derp_node *n = &reg->nodes[i];
-			static const int families[] = {AF_INET, AF_INET6};
+				memset(pr, 0, sizeof(*pr));
+				pr->id = reg->region_id;
+				snprintf(pr->code, sizeof(pr->code), "%s", reg->region_code);
+			}
+			for (size_t i = 0; i < reg->node_count; i++) {
+				const struct config_derp_node *n = &reg->nodes[i];
+				static const int families[] = {AF_INET, AF_INET6};
 
-			if (n->stun_port < 0)
-				continue;
-			for (size_t f = 0; f < 2; f++) {
-				struct netendpoint ep = {0};
-
-				if (!derp_node_address(n, families[f], &ep.addr))
+				if (n->stun_port < 0)
 					continue;
-				ep.port = n->stun_port == 0 ? STUN_DEFAULT_PORT : (uint16_t)n->stun_port;
-				server_add(path, &ep, reg->region_id);
+				for (size_t f = 0; f < 2; f++) {
+					struct path_stun_server *s;
+
+					if (path->derp_stun_count == PATH_STUN_SERVERS_MAX)
+						break;
+					s = &path->derp_stun[path->derp_stun_count];
+					memset(s, 0, sizeof(*s));
+					if (!derp_node_address(n, families[f], &s->ep.addr))
+						continue;
+					s->ep.port = n->stun_port == 0 ? STUN_DEFAULT_PORT
+								       : (uint16_t)n->stun_port;
+					s->region = reg->region_id;
+					path->derp_stun_count++;
+				}
 			}
 		}
 	}
-	for (size_t i = 0; i < nt->stun_count; i++) {
-		struct netendpoint ep;
-		const char *why;
+	if (nt != NULL) {
+		path->config_stun_count = 0;
+		for (size_t i = 0; i < nt->stun_count; i++) {
+			struct netendpoint ep;
+			const char *why;
 
-		/* the loop resolves no names (like the DERP map's host names) */
-		if (netendpoint_parse(nt->stun[i], &ep, &why) != 0) {
-			log_warn("path: nat_traversal.stun[%zu] \"%s\": not an address literal with a "
-				 "port; not asked (the control loop resolves no names)",
-				 i, nt->stun[i]);
-			continue;
+			/* the loop resolves no names (like the DERP map's host names) */
+			if (netendpoint_parse(nt->stun[i], &ep, &why) != 0) {
+				log_warn("path: nat_traversal.stun[%zu] \"%s\": not an address literal "
+					 "with a port; not asked (the control loop resolves no names)",
+					 i, nt->stun[i]);
+				continue;
+			}
+			if (path->config_stun_count < PATH_STUN_SERVERS_MAX)
+				path->config_stun[path->config_stun_count++] = ep;
 		}
-		server_add(path, &ep, 0);
 	}
+	/* the servers of a round: the DERP map's, then nat_traversal's */
+	path->server_count = 0;
+	for (size_t i = 0; i < path->derp_stun_count; i++)
+		server_add(path, &path->derp_stun[i].ep, path->derp_stun[i].region);
+	for (size_t i = 0; i < path->config_stun_count; i++)
+		server_add(path, &path->config_stun[i], 0);
 	path->next_round_ns = 0; /* a first round at once */
 }
 

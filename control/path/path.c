@@ -773,7 +773,7 @@ path_create(const struct path_config *c)
 	load_addresses(path, c);
 	load_static_endpoints(path, c->config);
 	path->summary_sequence = 1;
-	netcheck_init(path, c->config);
+	netcheck_init(path, &c->config->derp, &c->config->nat_traversal);
 	path->timer = loop_add_timer(path->loop, path_timer, path, 0);
 	if (path->timer < 0)
 		goto fail;
@@ -827,8 +827,17 @@ path_apply_config(struct path *path, const struct config *config)
 {
 	load_static_endpoints(path, config);
 	path->listen_port = config->node.listen_port;
-	netcheck_init(path, config);
+	netcheck_init(path, path->derp_from_control ? NULL : &config->derp,
+		      &config->nat_traversal);
 	path->summary_sequence++;
+	path_wake(path);
+}
+
+void
+path_set_derp_map(struct path *path, const struct config_derp *derp)
+{
+	path->derp_from_control = true;
+	netcheck_init(path, derp, NULL);
 	path_wake(path);
 }
 
@@ -877,6 +886,29 @@ void
 path_why(struct path *path, const struct path_peer *peer, struct strbuf *out, bool json)
 {
 	why_describe(path, peer, out, json, path_now());
+}
+
+void
+path_netinfo(const struct path *path, struct path_netinfo *ni)
+{
+	const struct path_report *r = &path->report;
+	struct disco_summary s;
+
+	memset(ni, 0, sizeof(*ni));
+	netcheck_summary(path, &s);
+	ni->valid = r->valid;
+	ni->udp4 = r->udp4;
+	ni->udp6 = r->udp6;
+	ni->varies4 = r->varies4;
+	ni->varies6 = r->varies6;
+	ni->portmap = (s.flags & DISCO_SUMMARY_PORTMAP) != 0;
+	ni->portmap_protocol = s.portmap_protocol;
+	ni->preferred_region = r->preferred_region;
+	for (size_t i = 0; i < path->region_count && i < 16; i++) {
+		ni->regions[i].id = path->regions[i].id;
+		ni->regions[i].latency_us = path->regions[i].latency_us;
+		ni->region_count++;
+	}
 }
 
 const char *

@@ -147,6 +147,8 @@ struct path *path_create(const struct path_config *config);
 void path_destroy(struct path *path);
 /* A reloaded config: STUN servers, static endpoints, the DERP map's STUN servers. */
 void path_apply_config(struct path *path, const struct config *config);
+/* The DERP map from the tailnet's control server: its STUN servers and region codes. */
+void path_set_derp_map(struct path *path, const struct config_derp *derp);
 /* The node's WireGuard key changed (UAPI): Hello and ping carry the new one. */
 void path_set_node_key(struct path *path, const uint8_t private_key[PATH_KEY_LEN]);
 const uint8_t *path_disco_public_key(const struct path *path);
@@ -211,5 +213,21 @@ enum path_endpoint_type {
 };
 size_t path_endpoints(const struct path *path, struct netendpoint *eps, uint8_t *types,
 		      size_t max);
+
+/* What the last netcheck found, for a tailnet's Hostinfo.NetInfo. */
+struct path_netinfo {
+	bool valid;                  /* a round has completed */
+	bool udp4, udp6;
+	bool varies4, varies6;       /* hard NAT */
+	bool portmap;                /* a mapping is in place */
+	uint8_t portmap_protocol;    /* enum config_port_mapping + 1, 0 = none */
+	uint32_t preferred_region;   /* the relay's home */
+	size_t region_count;
+	struct {
+		uint32_t id;
+		uint32_t latency_us; /* 0 = no answer */
+	} regions[16];
+};
+void path_netinfo(const struct path *path, struct path_netinfo *ni);
 
 #endif

@@ -227,6 +227,10 @@ struct path {
 	uint32_t summary_sequence;
 
 	/* STUN and netcheck */
+	struct netendpoint config_stun[PATH_STUN_SERVERS_MAX]; /* nat_traversal.stun */
+	size_t config_stun_count;
+	struct path_stun_server derp_stun[PATH_STUN_SERVERS_MAX]; /* the DERP map's STUN */
+	size_t derp_stun_count;
 	struct path_stun_server servers[PATH_STUN_SERVERS_MAX];
 	size_t server_count;
 	struct path_region regions[16];
@@ -236,6 +240,7 @@ struct path {
 	uint64_t next_round_ns;
 	struct path_report report;
 	uint64_t rounds;
+	bool derp_from_control;    /* the tailnet's DERP map replaced the config's */
 
 	uint64_t counters[PATH_COUNTER_COUNT];
 };
@@ -277,7 +282,9 @@ void peer_path_describe(const struct path_peer *peer, struct strbuf *out, bool j
 			uint64_t now);
 
 /* netcheck.c */
-void netcheck_init(struct path *path, const struct config *config);
+/* the STUN servers: the DERP map's and nat_traversal's (NULL: the ones already given) */
+void netcheck_init(struct path *path, const struct config_derp *derp,
+		   const struct config_nat_traversal *nt);
 void netcheck_start_round(struct path *path, uint64_t now);
 uint64_t netcheck_tick(struct path *path, uint64_t now);
 void netcheck_stun_input(struct path *path, const struct netendpoint *src, const uint8_t *data,
