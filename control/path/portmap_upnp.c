@@ -46,6 +46,11 @@ enum {
 };
 
 static const char mapping_description[] = "exitgate";
+static const char *const igd_types[] = {
+	"urn:schemas-upnp-org:device:InternetGatewayDevice:2",
+	"urn:schemas-upnp-org:device:InternetGatewayDevice:1",
+	NULL,
+};
 
 struct upnp_job {
 	uint32_t generation;
@@ -197,8 +202,10 @@ ensure_igd(struct upnp_helper *h, struct portmap_answer *a)
 
 	if (h->have_igd)
 		return 0;
-	devices = upnpDiscover(PORTMAP_UPNP_DISCOVERY_MS, h->shared->local_text, "",
-			       UPNP_LOCAL_PORT_ANY, 0, UPNP_SSDP_TTL, &error);
+	/* all types searched at once, one wait (searchalltypes): upnpDiscover would wait the
+	 * delay once per type it tries, four times over when nothing answers */
+	devices = upnpDiscoverDevices(igd_types, PORTMAP_UPNP_DISCOVERY_MS, h->shared->local_text,
+				      "", UPNP_LOCAL_PORT_ANY, 0, UPNP_SSDP_TTL, &error, 1);
 	devices = keep_gateway_devices(h, devices, &foreign);
 	if (devices == NULL) {
 		if (foreign > 0)
