@@ -170,6 +170,10 @@ start_op(struct portmap *pm, size_t index, enum portmap_op op, uint64_t now)
 		break;
 	}
 	p->op = op;
+	if (p->client == NULL) {
+		p->op = PORTMAP_OP_NONE;
+		return; /* could not start: never usable, its status says why */
+	}
 	if (p->ops->start(p->client, &request, now, &answer) != 0) {
 		p->op = PORTMAP_OP_NONE;
 		log_warn("portmap: %s: %s: %s", proto_name(p), op_name(op), answer.error);
@@ -425,7 +429,8 @@ advance(struct portmap *pm, uint64_t now)
 
 		if (p->probe_wanted && p->op == PORTMAP_OP_NONE) {
 			p->probe_wanted = false;
-			start_op(pm, i, PORTMAP_OP_PROBE, now);
+			if (p->client != NULL)
+				start_op(pm, i, PORTMAP_OP_PROBE, now);
 		}
 	}
 	seek_step(pm, now);
@@ -447,7 +452,9 @@ next_deadline(const struct portmap *pm, uint64_t now)
 	uint64_t next = 0;
 
 	for (size_t i = 0; i < pm->count; i++)
-		next = earliest(next, pm->protos[i].ops->deadline(pm->protos[i].client, now));
+		if (pm->protos[i].client != NULL)
+			next = earliest(next,
+					pm->protos[i].ops->deadline(pm->protos[i].client, now));
 	if (pm->mapped) {
 		next = earliest(next, pm->renew_at_ns);
 		next = earliest(next, pm->expires_ns);
@@ -464,6 +471,8 @@ poll_proto(struct portmap *pm, size_t index, uint64_t now)
 	struct portmap_proto *p = &pm->protos[index];
 	struct portmap_answer answer;
 
+	if (p->client == NULL)
+		return;
 	while (p->ops->poll(p->client, now, &answer)) {
 		p->op = PORTMAP_OP_NONE;
 		on_answer(pm, index, &answer, now);
@@ -559,12 +568,15 @@ portmap_create(const struct portmap_config *config)
 		p->ops = protocol_ops[protocol];
 		p->fd = -1;
 		p->status.configured = true;
+		pm->count++;
 		p->client = p->ops->create(&cc);
 		if (p->client == NULL) {
-			log_warn("portmap: create: %s client failed", portmap_protocol_name(protocol));
-			goto fail;
+			/* this protocol is left out (an IPv6 address for NAT-PMP or UPnP, a socket
+			 * that could not be bound): the others still serve */
+			log_warn("portmap: %s: could not start, left out", portmap_protocol_name(protocol));
+			snprintf(p->status.error, sizeof(p->status.error), "could not start (see log)");
+			continue;
 		}
-		pm->count++;
 		p->fd = p->ops->fd(p->client);
 		if (loop_add_fd(pm->loop, p->fd, EPOLLIN, on_readable, p) != 0) {
 			p->fd = -1;
@@ -653,7 +665,8 @@ portmap_destroy(struct portmap *pm)
 
 		if (p->fd >= 0)
 			loop_del_fd(pm->loop, p->fd);
-		p->ops->destroy(p->client);
+		if (p->client != NULL)
+			p->ops->destroy(p->client);
 	}
 	free(pm);
 }
