@@ -332,6 +332,13 @@ on_answer(struct portmap *pm, size_t index, const struct portmap_answer *a, uint
 			/* the gateway no longer holds it (a UPnP entry gone): map again now */
 			log_warn("portmap: %s: %s: mapping again", proto_name(p), a->error);
 			pm->renew_at_ns = now;
+		} else if (a->outcome == PORTMAP_GRANTED && a->external.addr.family != 0 &&
+			   !netaddr_equal(&a->external.addr, &pm->external.addr)) {
+			/* the gateway's own address changed (a new WAN lease): the renewal's
+			 * answer carries the endpoint to advertise now */
+			log_info("portmap: %s: the gateway's external address changed: renewing",
+				 proto_name(p));
+			pm->renew_at_ns = now;
 		} else if (a->outcome != PORTMAP_GRANTED) {
 			lose_mapping(pm, "the gateway stopped answering");
 			seek_start(pm);

@@ -335,6 +335,9 @@ job_check(struct upnp_helper *h, const struct portmap_request *q, struct portmap
 			continue;
 		}
 		if (r == UPNPCOMMAND_SUCCESS) {
+			/* the address again too: a WAN lease may have changed it */
+			if (read_external_address(h, a) != 0)
+				return;
 			a->outcome = PORTMAP_GRANTED;
 			a->external.addr = h->external;
 			a->external.port = q->external_port;

@@ -255,6 +255,34 @@ gateway_restart natpmp yes no "natpmp: gateway epoch went back"
 gateway_restart pcp yes no "pcp: gateway epoch went back"
 gateway_restart upnp no yes "upnp: entry $PORT: 714 .*: mapping again"
 
+# wan_change protocol enable_natpmp enable_upnp: the gateway's WAN address changes (a new lease);
+# the check between renewals sees the new address and the renewal's endpoint is advertised
+wan_change() {
+	local proto=$1 port
+	lab_log "--- $proto: the gateway's WAN address changes"
+	start_miniupnpd "$2" "$3"
+	start_listener
+	start_probe "wan-$proto" "$proto"
+	lab_check "wan $proto: mapped on $GW_WAN" probe_wait 15 "^mapped protocol=$proto external=$GW_WAN:"
+	port=$(mapped_external); port=${port##*:}
+	# (deleting first: removing a primary address takes the secondaries of its subnet along)
+	ip -n pm-gw addr del $GW_WAN/24 dev wan0
+	ip -n pm-gw addr add 2.0.0.2/24 dev wan0
+	lab_check "wan $proto: the new endpoint 2.0.0.2:$port reported" \
+		probe_wait $((LIFETIME / 4 + 3)) "^mapped protocol=$proto external=2.0.0.2:$port "
+	echo "moved-$proto" | ip netns exec pm-inet socat -u - UDP4-SENDTO:2.0.0.2:"$port"
+	lab_check "wan $proto: a datagram to 2.0.0.2:$port reaches $HOST:$PORT" \
+		lab_wait_for 5 grep -q "moved-$proto" "$RECEIVED"
+	stop_probe
+	lab_check "wan $proto: destroy deleted the rule" not_mapped "$port"
+	ip -n pm-gw addr del 2.0.0.2/24 dev wan0
+	ip -n pm-gw addr add $GW_WAN/24 dev wan0
+	stop_listener
+	stop_miniupnpd
+}
+wan_change natpmp yes no
+wan_change upnp no yes
+
 lab_log "--- natpmp: the gateway goes silent (killed, rules left), then comes back"
 start_miniupnpd yes no
 start_probe silent natpmp
