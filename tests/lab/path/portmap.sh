@@ -309,6 +309,7 @@ lab_check "none: destroy finished at once" probe_wait 2 "^destroyed ms=[0-9]{1,3
 
 lab_log "--- a hostile gateway: garbage on 5351, a foreign and a broken SSDP answer"
 lab_bg pm-gw "$LAB_TMP/hostile.log" python3 ./portmap_hostile.py $GW_LAN 2190
+HOSTILE_PID=${LAB_PIDS[-1]}
 lab_wait_for 5 grep -q ready "$LAB_TMP/hostile.log"
 start_probe hostile natpmp,pcp,upnp --duration 12
 wait "$PROBE_PID" 2>/dev/null
@@ -323,5 +324,20 @@ done
 lab_check "hostile: natpmp refused with evidence" probe_saw '^probe natpmp answered=1'
 lab_check "hostile: upnp not believed" probe_saw '^probe upnp answered=0 .*error="(no valid IGD|SSDP)'
 lab_check "hostile: no sanitizer report" lab_no_sanitizer_report "$LAB_TMP/probe-hostile.log"
+kill "$HOSTILE_PID" 2>/dev/null
+wait "$HOSTILE_PID" 2>/dev/null
+
+lab_log "--- a tarpit IGD: SSDP answers, HTTP never does; shutdown stays bounded"
+lab_bg pm-gw "$LAB_TMP/tarpit.log" python3 ./portmap_hostile.py $GW_LAN 2191 tarpit
+lab_wait_for 5 grep -q ready "$LAB_TMP/tarpit.log"
+# discovery ends at 2 s, the description fetch then waits on miniupnpc's 5 s receive timeout:
+# destroy at 3 s gives up on the helper at 6 s, a second before that timeout
+start_probe tarpit upnp --duration 3
+wait "$PROBE_PID" 2>/dev/null
+lab_check "tarpit: the IGD was asked and held the connection" grep -q "held" "$LAB_TMP/tarpit.log"
+lab_check "tarpit: destroy bounded, helper left to finish ($(grep -oE '^destroyed ms=[0-9]+' "$PROBE_OUT"))" \
+	test "$(grep -oE '^destroyed ms=[0-9]+' "$PROBE_OUT" | cut -d= -f2)" -le 3500
+lab_check "tarpit: the helper thread was left to its timeouts" grep -q "left to finish" "$LAB_TMP/probe-tarpit.log"
+lab_check "tarpit: no sanitizer report" lab_no_sanitizer_report "$LAB_TMP/probe-tarpit.log"
 
 lab_finish

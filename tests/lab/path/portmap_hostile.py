@@ -12,7 +12,9 @@ echoed, version 3, a malformed option and a MAP answer (wrong opcode), then a va
 answer; each MAP gets an answer for another nonce, one for another port, and a "success" with the
 all-zeros external address.
 SSDP: every M-SEARCH gets one answer whose LOCATION is another host, and one whose LOCATION is
-this gateway's HTTP_PORT, where the "description" is not XML of an IGD.
+this gateway's HTTP_PORT, where the "description" is not XML of an IGD. With a third argument
+"tarpit", HTTP connections are accepted and never answered (a UPnP client's calls then block
+until its own timeouts).
 """
 import select
 import socket
@@ -21,6 +23,8 @@ import sys
 import time
 
 lan, http_port = sys.argv[1], int(sys.argv[2])
+tarpit = len(sys.argv) > 3 and sys.argv[3] == "tarpit"
+held = []
 start = time.monotonic()
 
 
@@ -101,6 +105,10 @@ while True:
             print(f"ssdp from {peer}", flush=True)
         else:
             conn, peer = http.accept()
+            if tarpit:
+                held.append(conn)
+                print(f"http from {peer}: held", flush=True)
+                continue
             conn.settimeout(2)
             try:
                 conn.recv(4096)
