@@ -92,18 +92,22 @@ portmap_url_on_host(const char *url, const struct netaddr *host)
 }
 
 bool
-portmap_external_usable(const struct netendpoint *external)
+portmap_address_usable(const struct netaddr *address)
 {
 	static const uint8_t zero[16];
 
-	if (external->port == 0)
-		return false;
-	switch (external->addr.family) {
+	switch (address->family) {
 	case AF_INET:
-		return memcmp(external->addr.bytes, zero, 4) != 0;
+		return memcmp(address->bytes, zero, 4) != 0;
 	case AF_INET6:
-		return memcmp(external->addr.bytes, zero, 16) != 0;
+		return memcmp(address->bytes, zero, 16) != 0;
 	default:
 		return false;
 	}
+}
+
+bool
+portmap_external_usable(const struct netendpoint *external)
+{
+	return external->port != 0 && portmap_address_usable(&external->addr);
 }

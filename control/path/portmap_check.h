@@ -37,7 +37,9 @@ bool portmap_natpmp_check(const uint8_t *packet, size_t length, uint8_t request_
  * SSDP, and believing one would forward a port through the wrong box. */
 bool portmap_url_on_host(const char *url, const struct netaddr *host);
 
-/* A granted endpoint we can advertise: IPv4 or IPv6, not unspecified, port not 0. */
+/* An external address we can advertise: IPv4 or IPv6, not unspecified. */
+bool portmap_address_usable(const struct netaddr *address);
+/* A granted endpoint we can advertise: a usable address, port not 0. */
 bool portmap_external_usable(const struct netendpoint *external);
 
 #endif

@@ -239,7 +239,8 @@ portmap_machine_answer(struct portmap_machine *m, size_t index,
 			/* the gateway no longer holds it (a UPnP entry gone): map again now */
 			log_warn("portmap: %s: %s: mapping again", proto_name(p), a->error);
 			m->renew_at_ns = now;
-		} else if (a->outcome == PORTMAP_GRANTED && a->external.addr.family != 0 &&
+		} else if (a->outcome == PORTMAP_GRANTED &&
+			   portmap_address_usable(&a->external.addr) &&
 			   !netaddr_equal(&a->external.addr, &m->external.addr)) {
 			/* the gateway's own address changed (a new WAN lease): the renewal's
 			 * answer carries the endpoint to advertise now */
