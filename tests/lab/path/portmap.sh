@@ -96,7 +96,7 @@ CONF
 	MINIUPNPD_PID=$!
 	LAB_PIDS+=("$MINIUPNPD_PID")
 	if [ "$1" = yes ]; then
-		lab_wait_for 5 ip netns exec pm-gw ss -Hlun sport = :5351 | grep -q 5351
+		lab_wait_for 5 sh -c "ip netns exec pm-gw ss -Hlun sport = :5351 | grep -q 5351"
 	fi
 	if [ "$2" = yes ]; then
 		lab_wait_for 5 sh -c "ip netns exec pm-gw ss -Hltn sport = :2189 | grep -q 2189"
