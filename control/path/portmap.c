@@ -33,7 +33,9 @@ struct portmap {
 	void *ctx;
 	struct portmap_machine machine;
 	struct portmap_slot slots[PORTMAP_PROTOCOLS]; /* as machine.protos */
+	struct portmap_client_config client_config;
 	int timer;
+	uint64_t restart_at_ns; /* next try at the clients that could not start; 0 = none */
 };
 
 static const struct portmap_client_ops *const protocol_ops[PORTMAP_PROTOCOLS] = {
@@ -99,7 +101,7 @@ run_machine(struct portmap *pm, uint64_t now)
 static uint64_t
 next_deadline(const struct portmap *pm, uint64_t now)
 {
-	uint64_t next = portmap_machine_deadline(&pm->machine);
+	uint64_t next = earliest(portmap_machine_deadline(&pm->machine), pm->restart_at_ns);
 
 	for (size_t i = 0; i < pm->machine.count; i++)
 		if (pm->slots[i].client != NULL)
@@ -141,16 +143,58 @@ on_readable(struct loop *loop, int fd, uint32_t events, void *arg)
 	loop_timer_at(loop, pm->timer, next_deadline(pm, now));
 }
 
+static void restart_clients(struct portmap *pm, uint64_t now);
+
 static uint64_t
 on_timer(struct loop *loop, uint64_t now, void *arg)
 {
 	struct portmap *pm = arg;
 
 	(void)loop;
+	restart_clients(pm, now);
 	for (size_t i = 0; i < pm->machine.count; i++)
 		poll_slot(pm, i, now);
 	end_turn(pm, now);
 	return next_deadline(pm, now);
+}
+
+/* Start a slot's client. 0 when started or left for later (a socket that cannot be bound yet:
+ * the public address may not be on its TAP yet), -1 when the loop refused the descriptor. */
+static int
+start_client(struct portmap *pm, size_t index, uint64_t now)
+{
+	struct portmap_slot *s = &pm->slots[index];
+	const char *name = portmap_protocol_name(pm->machine.protos[index].protocol);
+
+	s->client = s->ops->create(&pm->client_config);
+	if (s->client == NULL) {
+		/* the others still serve; this one is tried again now and then */
+		log_warn("portmap: %s: could not start, again in %d s", name,
+			 PORTMAP_RESTART_CLIENT_S);
+		portmap_machine_unavailable(&pm->machine, index, "could not start (see log)");
+		pm->restart_at_ns = now + PORTMAP_RESTART_CLIENT_S * PORTMAP_NS_PER_S;
+		return 0;
+	}
+	if (loop_add_fd(pm->loop, s->ops->fd(s->client), EPOLLIN, on_readable, s) != 0) {
+		s->ops->destroy(s->client);
+		s->client = NULL;
+		return -1;
+	}
+	s->fd = s->ops->fd(s->client);
+	portmap_machine_available(&pm->machine, index);
+	return 0;
+}
+
+static void
+restart_clients(struct portmap *pm, uint64_t now)
+{
+	if (pm->restart_at_ns == 0 || now < pm->restart_at_ns)
+		return;
+	pm->restart_at_ns = 0;
+	for (size_t i = 0; i < pm->machine.count; i++)
+		if (pm->slots[i].client == NULL && start_client(pm, i, now) != 0)
+			log_warn("portmap: %s: loop refused its descriptor",
+				 portmap_protocol_name(pm->machine.protos[i].protocol));
 }
 
 struct portmap *
@@ -189,30 +233,19 @@ portmap_create(const struct portmap_config *config)
 	pm->timer = -1;
 	portmap_machine_init(&pm->machine, config->protocols, config->protocol_count,
 			     config->internal_port, config->lifetime_s);
+	pm->client_config = (struct portmap_client_config){
+		.local = config->local,
+		.gateway = config->gateway,
+		.dropped = pm->machine.dropped,
+	};
 	for (size_t i = 0; i < pm->machine.count; i++) {
-		struct portmap_client_config cc = {
-			.local = config->local,
-			.gateway = config->gateway,
-			.dropped = pm->machine.dropped,
-		};
 		struct portmap_slot *s = &pm->slots[i];
-		enum config_port_mapping protocol = config->protocols[i];
 
 		s->owner = pm;
-		s->ops = protocol_ops[protocol];
+		s->ops = protocol_ops[config->protocols[i]];
 		s->fd = -1;
-		s->client = s->ops->create(&cc);
-		if (s->client == NULL) {
-			/* this protocol is left out (an IPv6 address for NAT-PMP or UPnP, a socket
-			 * that could not be bound): the others still serve */
-			log_warn("portmap: %s: could not start, left out",
-				 portmap_protocol_name(protocol));
-			portmap_machine_unavailable(&pm->machine, i, "could not start (see log)");
-			continue;
-		}
-		if (loop_add_fd(pm->loop, s->ops->fd(s->client), EPOLLIN, on_readable, s) != 0)
+		if (start_client(pm, i, loop_now()) < 0)
 			goto fail;
-		s->fd = s->ops->fd(s->client);
 	}
 	pm->timer = loop_add_timer(pm->loop, on_timer, pm, 0);
 	if (pm->timer < 0) {

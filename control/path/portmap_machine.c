@@ -405,6 +405,21 @@ portmap_machine_unavailable(struct portmap_machine *m, size_t index, const char 
 }
 
 void
+portmap_machine_available(struct portmap_machine *m, size_t index)
+{
+	struct portmap_machine_proto *p = &m->protos[index];
+
+	if (p->available)
+		return;
+	p->available = true;
+	p->status.error[0] = '\0';
+	p->probe_wanted = true;
+	/* a search that passed it over, or one backing off, looks again */
+	if (!m->mapped)
+		seek_start(m);
+}
+
+void
 portmap_machine_probe(struct portmap_machine *m)
 {
 	for (size_t i = 0; i < m->count; i++)

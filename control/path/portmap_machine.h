@@ -76,8 +76,10 @@ struct portmap_machine {
 /* Protocols in preference order, each at most once (checked by the caller). Starts a search. */
 void portmap_machine_init(struct portmap_machine *m, const enum config_port_mapping *protocols,
 			  size_t count, uint16_t internal_port, uint32_t lifetime_s);
-/* The client of protocols[index] could not start: never probed, never used. */
+/* The client of protocols[index] could not start: not probed, not used, until it is available
+ * (started later: then probed at once). */
 void portmap_machine_unavailable(struct portmap_machine *m, size_t index, const char *why);
+void portmap_machine_available(struct portmap_machine *m, size_t index);
 /* The operation under way on protocols[index] ended with this answer. */
 void portmap_machine_answer(struct portmap_machine *m, size_t index,
 			    const struct portmap_answer *answer, uint64_t now_ns);

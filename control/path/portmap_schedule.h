@@ -32,6 +32,9 @@ enum {
 	/* Between renewals, ask whether the gateway still holds the mapping at most this often
 	 * (a gateway that restarts forgets mappings; the next renewal could be an hour away). */
 	PORTMAP_CHECK_MAX_S = 60,
+	/* A client that could not start (its socket not bound: the public address not yet on
+	 * the kernel TAP) is tried again this often. */
+	PORTMAP_RESTART_CLIENT_S = 10,
 	/* Shutdown waits at most this long for the gateway to confirm each deletion. */
 	PORTMAP_RELEASE_MS = 1750,
 	PORTMAP_UPNP_RELEASE_MS = 3000,

@@ -18,6 +18,7 @@
 # (2.0.0.0/8: miniupnpd refuses private or documentation ones) and exist only in these namespaces.
 set -uo pipefail
 cd "$(dirname "$0")" || exit 1
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
 . ../lib.sh
 
 lab_require_root miniupnpd natpmpc upnpc socat nft python3 ip
@@ -294,6 +295,17 @@ flush_miniupnpd_chains
 start_miniupnpd yes no
 lab_check "silent: mapped again after back-off" lab_wait_for 15 sh -c "grep -cE '^mapped' '$PROBE_OUT' | grep -qx 2"
 stop_probe
+stop_miniupnpd
+
+lab_log "--- the public address appears after the start (a TAP that comes up later)"
+start_miniupnpd yes no
+start_probe late natpmp,pcp --local 10.0.0.3
+lab_check "late: the clients could not start yet" lab_wait_for 5 grep -q "could not start" "$LAB_TMP/probe-late.log"
+ip -n pm-host addr add 10.0.0.3/24 dev lan0
+lab_check "late: mapped once the address is there" probe_wait 15 "^mapped protocol=natpmp external=$GW_WAN:"
+stop_probe
+lab_check "late: destroy finished" probe_saw "^destroyed ms="
+ip -n pm-host addr del 10.0.0.3/24 dev lan0
 stop_miniupnpd
 
 lab_log "--- no port mapping service on the gateway"

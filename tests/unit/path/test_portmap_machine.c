@@ -371,6 +371,31 @@ test_unavailable_and_release(void **state)
 	assert_true(s.protocols[CONFIG_PORTMAP_UPNP].configured);
 	assert_false(s.protocols[CONFIG_PORTMAP_UPNP].tried);
 	assert_string_equal(s.protocols[CONFIG_PORTMAP_UPNP].error, "could not start");
+	/* started later: probed at once, the mapping left as it is */
+	portmap_machine_available(&m, UPNP);
+	n = advance(&m, 4);
+	assert_int_equal(n, 1);
+	expect_action(n, 0, UPNP, PORTMAP_OP_PROBE);
+	assert_true(m.mapped);
+}
+
+static void
+test_late_client_restarts_search(void **state)
+{
+	struct portmap_machine m;
+	size_t n;
+
+	(void)state;
+	portmap_machine_init(&m, all, 1, 41641, 7200);
+	portmap_machine_unavailable(&m, NATPMP, "could not start");
+	assert_int_equal(advance(&m, 1), 0); /* nothing to probe: the search backs off */
+	assert_int_equal(portmap_machine_deadline(&m), 1 + 5 * S);
+	portmap_machine_available(&m, NATPMP);
+	n = advance(&m, 2 * S);
+	expect_action(n, 0, NATPMP, PORTMAP_OP_PROBE);
+	answer(&m, NATPMP, PORTMAP_OP_PROBE, PORTMAP_GRANTED, endpoint(1, 0), 0, 9, 3 * S);
+	n = advance(&m, 3 * S);
+	expect_action(n, 0, NATPMP, PORTMAP_OP_MAP);
 }
 
 int
@@ -387,6 +412,7 @@ main(void)
 		cmocka_unit_test(test_expiry_without_answer),
 		cmocka_unit_test(test_reprobe_keeps_mapping),
 		cmocka_unit_test(test_unavailable_and_release),
+		cmocka_unit_test(test_late_client_restarts_search),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
