@@ -414,8 +414,9 @@ portmap_machine_available(struct portmap_machine *m, size_t index)
 	p->available = true;
 	p->status.error[0] = '\0';
 	p->probe_wanted = true;
-	/* a search that passed it over, or one backing off, looks again */
-	if (!m->mapped)
+	/* a search that passed it over, or one backing off, looks again (not one whose MAP is
+	 * out: its answer would be taken for nobody's) */
+	if (!m->mapped && !m->seek_sent)
 		seek_start(m);
 }
 
