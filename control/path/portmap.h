@@ -63,7 +63,9 @@ struct portmap_config {
 	const enum config_port_mapping *protocols; /* config order = preference; copied */
 	size_t protocol_count;
 	uint32_t lifetime_s; /* asked for (7200); 0 = PORTMAP_DEFAULT_LIFETIME_S */
-	void (*on_change)(void *ctx); /* the mapped endpoint changed (appeared, moved, went) */
+	/* The mapped endpoint changed (appeared, moved, went); called at the end of a loop turn.
+	 * It may call portmap_status and portmap_probe, never portmap_destroy. */
+	void (*on_change)(void *ctx);
 	void *ctx;
 };
 
@@ -93,7 +95,9 @@ struct portmap_status {
 };
 
 /* Opens the sockets (bound to local), starts the UPnP thread if upnp is configured, registers
- * with the loop and starts probing. NULL on failure (logged). */
+ * with the loop and starts probing. A protocol whose client cannot start (local not yet on the
+ * TAP; NAT-PMP and UPnP need IPv4) is tried again every 10 s, the others serve meanwhile. NULL
+ * on a bad configuration or when the loop refuses a descriptor or its timer (logged). */
 struct portmap *portmap_create(const struct portmap_config *config);
 /* Deletes the mapping (waiting at most a few seconds for the gateway), stops the UPnP thread
  * and unregisters. Safe with NULL. */
