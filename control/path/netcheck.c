@@ -395,6 +395,8 @@ netcheck_endpoints(const struct path *path, struct netendpoint *eps, uint8_t *ty
 	/* the order says what is tried first: public and explicit endpoints before LAN ones */
 	for (size_t i = 0; i < path->static_endpoint_count; i++)
 		n = endpoint_put(eps, types, n, max, &path->static_endpoints[i], PATH_EP_STATIC);
+	if (path->portmapped.addr.family != 0)
+		n = endpoint_put(eps, types, n, max, &path->portmapped, PATH_EP_PORTMAPPED);
 	if (r->valid) {
 		for (size_t i = 0; i < path->server_count; i++)
 			if (path->servers[i].answered)
@@ -440,6 +442,15 @@ netcheck_summary(const struct path *path, struct disco_summary *s)
 		s->flags |= DISCO_SUMMARY_VARIES6;
 	if (r->public_local4 || r->public_local6)
 		s->flags |= DISCO_SUMMARY_PUBLIC_LOCAL;
+	if (path->portmap_configured)
+		s->flags |= DISCO_SUMMARY_PORTMAP_TRIED;
+	if (path->portmap != NULL && path->portmapped.addr.family != 0) {
+		struct portmap_status st;
+
+		portmap_status(path->portmap, &st);
+		s->flags |= DISCO_SUMMARY_PORTMAP;
+		s->portmap_protocol = (uint8_t)(st.protocol + 1);
+	}
 	s->preferred_region = (uint16_t)r->preferred_region;
 	s->endpoint_count = (uint8_t)netcheck_endpoints(path, s->endpoints, types,
 							 DISCO_ENDPOINTS_MAX);
@@ -455,6 +466,42 @@ netcheck_region_code(const struct path *path, uint32_t region)
 }
 
 /* ---- the report ---- */
+
+/* PortMapping: what is mapped, by which protocol, and what each protocol answered. */
+void
+netcheck_portmap_text(const struct path *path, struct strbuf *out)
+{
+	struct portmap_status st;
+	char ep[NETADDR_TEXT_MAX];
+
+	if (!path->portmap_configured) {
+		strbuf_puts(out, "\t* PortMapping: not configured (nat_traversal.port_mapping)\n");
+		return;
+	}
+	if (path->portmap == NULL) {
+		strbuf_puts(out, "\t* PortMapping: configured, not running (no IPv4 address or "
+				 "gateway on the public port)\n");
+		return;
+	}
+	portmap_status(path->portmap, &st);
+	if (st.mapped)
+		strbuf_printf(out, "\t* PortMapping: %s, %s (lifetime %u s)\n",
+			      portmap_protocol_name(st.protocol),
+			      netendpoint_format(&st.external, ep, sizeof(ep)), st.lifetime_s);
+	else
+		strbuf_printf(out, "\t* PortMapping: none%s\n", st.probing ? " (probing)" : "");
+	for (int p = 0; p < PORTMAP_PROTOCOLS; p++) {
+		const struct portmap_protocol_status *ps = &st.protocols[p];
+
+		if (!ps->configured)
+			continue;
+		strbuf_printf(out, "\t\t- %s: %s\n",
+			      portmap_protocol_name((enum config_port_mapping)p),
+			      !ps->tried  ? "not probed yet"
+			      : ps->answered ? (ps->error[0] != '\0' ? ps->error : "answers")
+					     : (ps->error[0] != '\0' ? ps->error : "no answer"));
+	}
+}
 
 static const char *
 endpoint_type_name(uint8_t type)
@@ -522,7 +569,35 @@ netcheck_report_text(struct path *path, struct strbuf *out, bool json)
 			strbuf_printf(out, "%s{\"endpoint\":\"%s\",\"type\":\"%s\"}", i ? "," : "",
 				      netendpoint_format(&eps[i], a, sizeof(a)),
 				      endpoint_type_name(types[i]));
-		strbuf_puts(out, "],\"derp_latency_us\":{");
+		strbuf_puts(out, "],\"port_mapping\":");
+		if (path->portmap == NULL) {
+			strbuf_printf(out, "{\"configured\":%s,\"mapped\":false}",
+				      path->portmap_configured ? "true" : "false");
+		} else {
+			struct portmap_status st;
+
+			portmap_status(path->portmap, &st);
+			strbuf_printf(out, "{\"configured\":true,\"mapped\":%s,\"protocol\":\"%s\","
+					   "\"external\":\"%s\",\"lifetime_s\":%u,\"protocols\":{",
+				      st.mapped ? "true" : "false",
+				      st.mapped ? portmap_protocol_name(st.protocol) : "",
+				      st.mapped ? netendpoint_format(&st.external, a, sizeof(a)) : "",
+				      st.lifetime_s);
+			for (int p = 0, first = 1; p < PORTMAP_PROTOCOLS; p++) {
+				const struct portmap_protocol_status *ps = &st.protocols[p];
+
+				if (!ps->configured)
+					continue;
+				strbuf_printf(out, "%s\"%s\":{\"answered\":%s,\"error\":", first ? "" : ",",
+					      portmap_protocol_name((enum config_port_mapping)p),
+					      ps->answered ? "true" : "false");
+				strbuf_json_string(out, ps->error);
+				strbuf_puts(out, "}");
+				first = 0;
+			}
+			strbuf_puts(out, "}}");
+		}
+		strbuf_puts(out, ",\"derp_latency_us\":{");
 		for (size_t i = 0; i < path->region_count; i++)
 			strbuf_printf(out, "%s\"%s\":%u", i ? "," : "", path->regions[i].code,
 				      path->regions[i].latency_us);
@@ -546,6 +621,7 @@ netcheck_report_text(struct path *path, struct strbuf *out, bool json)
 	else
 		strbuf_printf(out, "\t* MappingVariesByDestIP: %s\n",
 			      r->answered4 >= 2 ? "false" : "unknown (fewer than two IPv4 answers)");
+	netcheck_portmap_text(path, out);
 	strbuf_printf(out, "\t* Public address: %s\n",
 		      r->public_local4 || r->public_local6 ? "a local address (no NAT)"
 		      : r->udp4 || r->udp6                 ? "behind NAT"

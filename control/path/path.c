@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -726,6 +727,74 @@ path_timer(struct loop *loop, uint64_t now, void *arg)
 	return next == 0 ? LOOP_NEVER : next;
 }
 
+/* ---- port mapping ---- */
+
+static void
+portmap_changed(void *ctx)
+{
+	struct path *path = ctx;
+	struct portmap_status st;
+	struct netendpoint now = {0};
+	uint64_t t = path_now();
+
+	portmap_status(path->portmap, &st);
+	if (st.mapped)
+		now = st.external;
+	if (netendpoint_equal(&now, &path->portmapped))
+		return;
+	if (st.mapped) {
+		char ep[NETADDR_TEXT_MAX];
+
+		log_info("path: port mapping: %s maps %s to the listen port",
+			 portmap_protocol_name(st.protocol), netendpoint_format(&now, ep, sizeof(ep)));
+	} else {
+		log_info("path: port mapping: none in place");
+	}
+	path->portmapped = now;
+	/* a new endpoint: advertised at once (peers looking for a path get a CallMeMaybe) */
+	path->summary_sequence++;
+	path->endpoints_ns = t;
+	for (struct path_peer *p = path->active; p != NULL; p = p->active_next)
+		peer_path_own_endpoints_changed(p, t);
+	if (path->hooks.endpoints_changed != NULL)
+		path->hooks.endpoints_changed(path->hooks.ctx);
+	path_wake(path);
+}
+
+static void
+portmap_open(struct path *path, const struct config *config)
+{
+	const struct config_nat_traversal *nt = &config->nat_traversal;
+	struct portmap_config pc = {
+		.loop = path->loop,
+		.gateway = path->public_gateway,
+		.internal_port = path->listen_port,
+		.protocols = nt->port_mapping,
+		.protocol_count = nt->port_mapping_count,
+		.on_change = portmap_changed,
+		.ctx = path,
+	};
+
+	path->portmap_configured = nt->port_mapping_count != 0;
+	if (!path->portmap_configured)
+		return;
+	/* the mapping is asked for from the public port's IPv4 address (its kernel TAP carries
+	 * it), towards the port's gateway */
+	for (size_t i = 0; i < path->public_address_count; i++)
+		if (path->public_addresses[i].addr.family == AF_INET) {
+			pc.local = path->public_addresses[i].addr;
+			break;
+		}
+	if (pc.local.family == 0 || pc.gateway.family == 0) {
+		log_warn("path: port mapping configured, but the public port has no IPv4 address "
+			 "and gateway to ask: none");
+		return;
+	}
+	path->portmap = portmap_create(&pc);
+	if (path->portmap == NULL)
+		log_warn("path: port mapping: cannot start it");
+}
+
 /* ---- life cycle ---- */
 
 static void
@@ -774,6 +843,7 @@ path_create(const struct path_config *c)
 	load_static_endpoints(path, c->config);
 	path->summary_sequence = 1;
 	netcheck_init(path, &c->config->derp, &c->config->nat_traversal);
+	portmap_open(path, c->config);
 	path->timer = loop_add_timer(path->loop, path_timer, path, 0);
 	if (path->timer < 0)
 		goto fail;
@@ -802,6 +872,9 @@ path_destroy(struct path *path)
 		return;
 	if (path->timer >= 0)
 		loop_del_timer(path->loop, path->timer);
+	/* deleted on the gateway before we go */
+	portmap_destroy(path->portmap);
+	path->portmap = NULL;
 	/* peers go after the walk: removing changes the table */
 	all = calloc(path->by_node.count + 1, sizeof(*all));
 	while (all != NULL && keymap_next(&path->by_node, &i, &key, &value))
@@ -873,6 +946,9 @@ void
 path_netcheck_start(struct path *path)
 {
 	netcheck_start_round(path, path_now());
+	/* which port-mapping services answer is part of the report */
+	if (path->portmap != NULL)
+		portmap_probe(path->portmap);
 	path_wake(path);
 }
 

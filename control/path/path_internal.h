@@ -14,6 +14,7 @@
 #include "disco.h"
 #include "keymap.h"
 #include "path.h"
+#include "portmap.h"
 #include "stun.h"
 
 /* Counters of path stats; drops by reason first (they are what `stats` is read for). */
@@ -242,6 +243,11 @@ struct path {
 	uint64_t rounds;
 	bool derp_from_control;    /* the tailnet's DERP map replaced the config's */
 
+	/* port mapping of the listen port on the public port's gateway (portmap.h), or NULL */
+	struct portmap *portmap;
+	bool portmap_configured;   /* nat_traversal.port_mapping names some protocol */
+	struct netendpoint portmapped; /* the mapping last reported (family 0 = none) */
+
 	uint64_t counters[PATH_COUNTER_COUNT];
 };
 
@@ -296,6 +302,7 @@ size_t netcheck_endpoints(const struct path *path, struct netendpoint *eps, uint
 void netcheck_summary(const struct path *path, struct disco_summary *s);
 const char *netcheck_region_code(const struct path *path, uint32_t region);
 void netcheck_report_text(struct path *path, struct strbuf *out, bool json);
+void netcheck_portmap_text(const struct path *path, struct strbuf *out);
 bool netcheck_any_active(const struct path *path);
 
 /* why.c */

@@ -46,6 +46,7 @@ side_from_report(const struct path *path, struct side *s)
 	s->f[F_HARD_NAT4] = r->varies4;
 	s->f[F_NO_IPV6] = !r->udp6;
 	s->f[F_PUBLIC] = r->public_local4 || r->public_local6 || path->static_endpoint_count != 0;
+	s->f[F_PORTMAP] = path->portmapped.addr.family != 0;
 	s->f[F_BEHIND_NAT] = (r->udp4 || r->udp6) && !s->f[F_PUBLIC];
 }
 
@@ -89,6 +90,35 @@ source_name(uint8_t source)
 		return "WireGuard came from there";
 	}
 	return "?";
+}
+
+/* Why this side has no port mapping: not configured, or what each protocol answered. */
+static void
+portmap_evidence(struct strbuf *out, const char *who, const struct path *path)
+{
+	struct portmap_status st;
+
+	if (!path->portmap_configured) {
+		strbuf_printf(out, "  %s: no port mapping (nat_traversal.port_mapping is empty)\n", who);
+		return;
+	}
+	if (path->portmap == NULL) {
+		strbuf_printf(out, "  %s: no port mapping (no IPv4 address and gateway on the "
+				   "public port to ask)\n", who);
+		return;
+	}
+	portmap_status(path->portmap, &st);
+	strbuf_printf(out, "  %s: no port mapping service answered:", who);
+	for (int p = 0; p < PORTMAP_PROTOCOLS; p++) {
+		const struct portmap_protocol_status *ps = &st.protocols[p];
+
+		if (ps->configured)
+			strbuf_printf(out, " %s: %s;", portmap_protocol_name((enum config_port_mapping)p),
+				      !ps->tried ? "not probed yet"
+				      : ps->error[0] != '\0' ? ps->error
+							      : "answered, but granted nothing");
+	}
+	strbuf_puts(out, "\n");
 }
 
 static void
@@ -138,8 +168,7 @@ findings_text(struct strbuf *out, const char *who, const struct side *s,
 	if (s->f[F_NO_IPV6] && !s->f[F_UDP_BLOCKED])
 		strbuf_printf(out, "  %s: no IPv6 path\n", who);
 	if (ours && r->valid && r->udp4 && !s->f[F_PORTMAP])
-		strbuf_printf(out, "  %s: no port mapping (nat_traversal.port_mapping: %s)\n", who,
-			      "none answered or none configured");
+		portmap_evidence(out, who, path);
 }
 
 static void

@@ -120,7 +120,7 @@ nat_rules() {
 	[ "$v6" = open ] && v6rule=""
 	ip netns exec "$rt" nft -f - <<NFT
 flush ruleset
-table inet lab {
+table inet filter {
 	counter udp_dropped {}
 	chain prerouting {
 		type nat hook prerouting priority -100; policy accept;
@@ -347,15 +347,15 @@ cut() {
 	local x
 	for x in "2.0.1.10 2.0.2.10" "2.0.2.10 2.0.1.10"; do
 		set -- $x
-		ip netns exec nat-ra nft insert rule inet lab forward ip saddr "$1" ip daddr "$2" \
+		ip netns exec nat-ra nft insert rule inet filter forward ip saddr "$1" ip daddr "$2" \
 			udp dport 41641 counter drop comment '"cut"'
 	done
 }
 restore() {
 	local h
-	for h in $(ip netns exec nat-ra nft -a list chain inet lab forward |
+	for h in $(ip netns exec nat-ra nft -a list chain inet filter forward |
 		awk '/comment "cut"/ {print $NF}'); do
-		ip netns exec nat-ra nft delete rule inet lab forward handle "$h"
+		ip netns exec nat-ra nft delete rule inet filter forward handle "$h"
 	done
 }
 relayed() { ctl a status --json | grep -q '"path":"relay"'; }
@@ -446,6 +446,30 @@ print(round(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6
 		echo 0
 }
 
+# start_miniupnpd natpmp(yes|no) upnp(yes|no): router a's NAT-PMP/PCP and UPnP IGD, filling the
+# miniupnpd chains of table inet filter (miniupnpd 2.3.1 serves PCP with enable_natpmp)
+start_miniupnpd() {
+	cat >miniupnpd.conf <<CONF
+ext_ifname=raw
+listening_ip=ral
+http_port=2189
+enable_natpmp=$1
+enable_upnp=$2
+secure_mode=yes
+system_uptime=no
+uuid=5e2b6a52-4b43-4c7e-9f3a-7a1de2c0ffee
+friendly_name=exitgate-nat-lab
+allow 1024-65535 10.0.1.0/24 1024-65535
+deny 0-65535 0.0.0.0/0 0-65535
+CONF
+	lab_bg nat-ra miniupnpd.log miniupnpd -f miniupnpd.conf -d
+	if [ "$1" = yes ]; then
+		lab_wait_for 5 sh -c "ip netns exec nat-ra ss -Hlun sport = :5351 | grep -q 5351"
+	else
+		lab_wait_for 5 sh -c "ip netns exec nat-ra ss -Hltn sport = :2189 | grep -q 2189"
+	fi
+}
+
 case $case_name in
 demo)
 	# tools/demo's second part: the story the appliance exists for
@@ -514,7 +538,7 @@ udp-blocked)
 	start_nodes
 	expect_relayed "UDP blocked on node a's side" "UDP blocked: no STUN reply" \
 		"UDP is blocked on this side"
-	dropped=$(ip netns exec nat-ra nft list counter inet lab udp_dropped | awk '/packets/ {print $2}')
+	dropped=$(ip netns exec nat-ra nft list counter inet filter udp_dropped | awk '/packets/ {print $2}')
 	lab_check "router a dropped node a's UDP ($dropped packets)" test "${dropped:-0}" -gt 0
 	lab_check "the tunnel still works through the relay over TCP" tunnel_ping ;;
 ipv6)
@@ -593,6 +617,30 @@ bench-iperf)
 	lab_check "both pinned to the relay" lab_wait_for 10 path_is a relay
 	for dir in up down; do
 		echo "BENCH iperf_relay_${dir}_mbps $(iperf_tunnel "$dir" "${EXITGATE_BENCH_SECONDS:-10}")"
+	done ;;
+portmap-natpmp | portmap-pcp | portmap-upnp)
+	# both nodes behind hard NATs; node a's gateway maps the listen port on request
+	proto=${case_name#portmap-}
+	router_rules hard hard
+	if [ "$proto" = upnp ]; then start_miniupnpd no yes; else start_miniupnpd yes no; fi
+	node_config a b 10.0 "  port_mapping: [$proto]"
+	node_config b a 10.0
+	start_nodes
+	mapped() { ctl a netcheck --last | grep -qE "PortMapping: $proto, 2\.0\.0\.11:"; }
+	lab_check "node a's gateway maps its listen port ($proto)" lab_wait_for 20 mapped
+	ctl a netcheck --last | grep -A3 PortMapping | sed 's/^/    /'
+	lab_check "miniupnpd's nft rule forwards to node a" \
+		grep -q 'dnat ip to 10.0.1.10:41641' <(ip netns exec nat-ra nft list chain inet filter prerouting_miniupnpd)
+	expect_direct "hard NATs, $proto on node a's gateway" ;;
+bench-portmap)
+	# time from the first packet to a direct path through a NAT-PMP mapping
+	router_rules hard hard
+	start_miniupnpd yes no
+	node_config a b 10.0 "  port_mapping: [natpmp]"
+	node_config b a 10.0
+	for r in $(seq "${EXITGATE_BENCH_REPEATS:-5}"); do
+		bench_first_contact "time_to_direct_portmap_s"
+		[ "$r" -lt "${EXITGATE_BENCH_REPEATS:-5}" ] && stop_nodes
 	done ;;
 *)
 	echo "unknown case $case_name"
