@@ -162,8 +162,11 @@ hello_send(struct path *path, struct path_peer *peer, uint64_t now)
 	/* marked sent before it goes: an answer that comes back at once must see it sent */
 	peer->hello_sent_sequence = m.hello.summary.sequence;
 	peer->hello_sent_ns = now;
+	peer->hello_failed = false;
 	if (path->hooks.send_derp(path->hooks.ctx, peer->node_key, frame, (size_t)len) != 0) {
+		/* no relay connection yet (the node just started): soon again, not an interval */
 		peer->hello_sent_sequence = 0;
+		peer->hello_failed = true;
 		return;
 	}
 	path->counters[PC_hello_sent]++;
@@ -694,7 +697,9 @@ hello_due(struct path *path, struct path_peer *peer, uint64_t now)
 		return 0;
 	if (peer->has_disco_key && peer->hello_sent_sequence == path->summary_sequence)
 		return 0;
-	interval = now < peer->active_until_ns ? PATH_HELLO_INTERVAL_MS : PATH_HELLO_IDLE_INTERVAL_MS;
+	interval = peer->hello_failed		    ? PATH_HELLO_RETRY_MS
+		   : now < peer->active_until_ns ? PATH_HELLO_INTERVAL_MS
+						 : PATH_HELLO_IDLE_INTERVAL_MS;
 	if (peer->hello_sent_ns != 0 && now < peer->hello_sent_ns + interval * NS_PER_MS)
 		return peer->hello_sent_ns + interval * NS_PER_MS;
 	hello_send(path, peer, now);

@@ -63,6 +63,7 @@ enum {
 	/* exitgate's Hello (disco.h) between exitgate nodes */
 	PATH_HELLO_INTERVAL_MS = 5000,     /* while the peer's disco key is unknown and active */
 	PATH_HELLO_IDLE_INTERVAL_MS = 60000,
+	PATH_HELLO_RETRY_MS = 300,         /* a Hello the relay could not take yet (start-up) */
 
 	/* the STUN client and netcheck */
 	PATH_STUN_TIMEOUT_MS = 3000,       /* no reply in a round: UDP blocked for that family */

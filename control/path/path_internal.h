@@ -130,6 +130,7 @@ struct path_peer {
 	uint64_t summary_ns;
 	uint32_t hello_sent_sequence; /* our summary sequence last sent to it (0 = none yet) */
 	uint64_t hello_sent_ns;
+	bool hello_failed;            /* the last one found no relay to go through */
 
 	/* the configured endpoint and WireGuard roaming (pinned direct and disco-less peers) */
 	bool has_config_endpoint;

@@ -495,8 +495,12 @@ peer_path_ping_received(struct path_peer *peer, const struct disco_message *m, b
 	 * confirm it without waiting for a discovery round */
 	{
 		struct path_candidate *c = cand_add(peer, src, CAND_PING, now);
+		/* our last ping to it unanswered: it was likely dropped by the peer's NAT before
+		 * the peer's own ping opened it, so again at once (at most every 100 ms); answered
+		 * ones at most every second */
+		uint64_t spacing = c != NULL && c->last_pong_ns < c->last_ping_ns ? ms(100) : ms(1000);
 
-		if (c != NULL && (c->last_ping_ns == 0 || now - c->last_ping_ns >= ms(1000)))
+		if (c != NULL && (c->last_ping_ns == 0 || now - c->last_ping_ns >= spacing))
 			ping_send(peer, src, false, PING_DISCOVERY, NULL, now);
 	}
 	peer->active_until_ns = now + ms(PATH_SESSION_ACTIVE_MS);
