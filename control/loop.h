@@ -18,6 +18,17 @@ enum {
 
 struct loop;
 
+/* The earlier of two deadlines, either of which may be LOOP_NEVER (none). */
+static inline uint64_t
+loop_earliest(uint64_t a, uint64_t b)
+{
+	if (a == LOOP_NEVER)
+		return b;
+	if (b == LOOP_NEVER)
+		return a;
+	return a < b ? a : b;
+}
+
 /* Called with the epoll events that fired on fd. */
 typedef void (*loop_fd_cb)(struct loop *loop, int fd, uint32_t events, void *arg);
 /* Called each turn once now >= the deadline it last returned; returns its next deadline (ns,

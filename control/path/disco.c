@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include "byteorder.h"
 #include "disco.h"
 
 static const uint8_t disco_magic[DISCO_MAGIC_LEN] = {'T', 'S', 0xf0, 0x9f, 0x92, 0xac};
@@ -60,34 +61,6 @@ get_endpoint(const uint8_t *p, struct netendpoint *e)
 		memcpy(e->addr.bytes, p, 16);
 	}
 	e->port = (uint16_t)(p[16] << 8 | p[17]);
-}
-
-static void
-put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint16_t
-get_be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t
-get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 /* ---- messages ---- */
@@ -147,10 +120,10 @@ disco_encode(const struct disco_message *m, uint8_t *out, size_t size)
 
 		memcpy(p, m->hello.disco_key, DISCO_KEY_LEN);
 		p += DISCO_KEY_LEN;
-		put_be16(p, s->flags);
+		be16_put(p, s->flags);
 		p[2] = s->portmap_protocol;
-		put_be16(p + 3, s->preferred_region);
-		put_be32(p + 5, s->sequence);
+		be16_put(p + 3, s->preferred_region);
+		be32_put(p + 5, s->sequence);
 		p[9] = s->endpoint_count;
 		p += 10;
 		for (size_t i = 0; i < s->endpoint_count; i++)
@@ -210,10 +183,10 @@ disco_decode(const uint8_t *p, size_t length, struct disco_message *m)
 			return DISCO_ERR_MALFORMED;
 		memcpy(m->hello.disco_key, p, DISCO_KEY_LEN);
 		p += DISCO_KEY_LEN;
-		s->flags = get_be16(p);
+		s->flags = be16_get(p);
 		s->portmap_protocol = p[2];
-		s->preferred_region = get_be16(p + 3);
-		s->sequence = get_be32(p + 5);
+		s->preferred_region = be16_get(p + 3);
+		s->sequence = be32_get(p + 5);
 		s->endpoint_count = p[9];
 		p += 10;
 		length -= HELLO_FIXED_LEN;

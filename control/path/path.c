@@ -17,6 +17,7 @@
 
 #include "keyfile.h"
 #include "log.h"
+#include "loop.h"
 #include "path_internal.h"
 
 static const uint64_t NS_PER_MS = 1000000ull;
@@ -677,16 +678,6 @@ requests_expire(struct path *path, uint64_t now)
 /* ---- the timer ---- */
 
 static uint64_t
-earliest(uint64_t a, uint64_t b)
-{
-	if (a == 0)
-		return b;
-	if (b == 0)
-		return a;
-	return a < b ? a : b;
-}
-
-static uint64_t
 hello_due(struct path *path, struct path_peer *peer, uint64_t now)
 {
 	uint64_t interval;
@@ -714,10 +705,10 @@ path_timer(struct loop *loop, uint64_t now, void *arg)
 	uint64_t next = netcheck_tick(path, now);
 
 	(void)loop;
-	next = earliest(next, requests_expire(path, now));
+	next = loop_earliest(next, requests_expire(path, now));
 	while (*pp != NULL) {
 		struct path_peer *peer = *pp;
-		uint64_t due = earliest(peer_path_tick(peer, now), hello_due(path, peer, now));
+		uint64_t due = loop_earliest(peer_path_tick(peer, now), hello_due(path, peer, now));
 
 		if (due == 0 && now >= peer->active_until_ns) {
 			/* nothing in flight and no traffic: off the list until something happens */
@@ -726,7 +717,7 @@ path_timer(struct loop *loop, uint64_t now, void *arg)
 			peer->active_next = NULL;
 			continue;
 		}
-		next = earliest(next, due != 0 ? due : peer->active_until_ns);
+		next = loop_earliest(next, due != 0 ? due : peer->active_until_ns);
 		pp = &peer->active_next;
 	}
 	return next == 0 ? LOOP_NEVER : next;

@@ -2,6 +2,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "byteorder.h"
 #include "pcp.h"
 
 enum {
@@ -23,34 +24,6 @@ enum {
 };
 
 static const uint8_t v4mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
-static inline uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 void
 pcp_address_put(uint8_t out[16], const struct netaddr *addr)
@@ -107,7 +80,7 @@ write_request_header(uint8_t *out, uint8_t opcode, uint32_t lifetime,
 	memset(out, 0, PCP_HEADER_LEN);
 	out[OFF_VERSION] = PCP_VERSION;
 	out[OFF_OPCODE] = opcode; /* R bit clear: a request */
-	put32(out + OFF_LIFETIME, lifetime);
+	be32_put(out + OFF_LIFETIME, lifetime);
 	pcp_address_put(out + OFF_CLIENT, client);
 }
 
@@ -126,8 +99,8 @@ pcp_build_map(uint8_t *out, size_t size, const struct netaddr *client, uint32_t 
 	memset(data, 0, PCP_MAP_DATA_LEN);
 	memcpy(data + MAP_NONCE, map->nonce, PCP_NONCE_LEN);
 	data[MAP_PROTOCOL] = map->protocol;
-	put16(data + MAP_INTERNAL_PORT, map->internal_port);
-	put16(data + MAP_EXTERNAL_PORT, map->external_port);
+	be16_put(data + MAP_INTERNAL_PORT, map->internal_port);
+	be16_put(data + MAP_EXTERNAL_PORT, map->external_port);
 	pcp_address_put(data + MAP_EXTERNAL_ADDRESS, &map->external);
 	return PCP_MAP_LEN;
 }
@@ -158,7 +131,7 @@ walk_options(const uint8_t *p, size_t length, uint16_t *count)
 			return PCP_ERR_OPTION;
 		if (p[at] == 0) /* code 0 is reserved */
 			return PCP_ERR_OPTION;
-		data_len = get16(p + at + 2);
+		data_len = be16_get(p + at + 2);
 		padded = (data_len + 3) & ~(size_t)3;
 		if (padded > length - at - PCP_OPTION_HEADER_LEN)
 			return PCP_ERR_OPTION;
@@ -173,8 +146,8 @@ read_map(const uint8_t *data, struct pcp_map *map)
 {
 	memcpy(map->nonce, data + MAP_NONCE, PCP_NONCE_LEN);
 	map->protocol = data[MAP_PROTOCOL];
-	map->internal_port = get16(data + MAP_INTERNAL_PORT);
-	map->external_port = get16(data + MAP_EXTERNAL_PORT);
+	map->internal_port = be16_get(data + MAP_INTERNAL_PORT);
+	map->external_port = be16_get(data + MAP_EXTERNAL_PORT);
 	pcp_address_get(data + MAP_EXTERNAL_ADDRESS, &map->external);
 }
 
@@ -199,8 +172,8 @@ pcp_parse_response(const uint8_t *packet, size_t length, struct pcp_response *ou
 		return PCP_ERR_SHORT;
 	out->opcode = packet[OFF_OPCODE] & (uint8_t)~PCP_RESPONSE_BIT;
 	out->result = packet[OFF_RESULT];
-	out->lifetime = get32(packet + OFF_LIFETIME);
-	out->epoch = get32(packet + OFF_EPOCH);
+	out->lifetime = be32_get(packet + OFF_LIFETIME);
+	out->epoch = be32_get(packet + OFF_EPOCH);
 	switch (out->opcode) {
 	case PCP_OPCODE_ANNOUNCE:
 		fixed = PCP_HEADER_LEN;

@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "log.h"
+#include "loop.h"
 #include "path_internal.h"
 
 static const uint64_t NS_PER_MS = 1000000ull;
@@ -22,16 +23,6 @@ static uint64_t
 ms(uint64_t n)
 {
 	return n * NS_PER_MS;
-}
-
-static uint64_t
-earliest(uint64_t a, uint64_t b)
-{
-	if (a == 0)
-		return b;
-	if (b == 0)
-		return a;
-	return a < b ? a : b;
 }
 
 bool
@@ -705,7 +696,7 @@ pings_expire(struct path_peer *peer, uint64_t now)
 			path->counters[PC_pings_timed_out]++;
 			continue;
 		}
-		next = earliest(next, deadline);
+		next = loop_earliest(next, deadline);
 	}
 	return next;
 }
@@ -733,7 +724,7 @@ peer_path_tick(struct path_peer *peer, uint64_t now)
 				path->counters[PC_failovers]++;
 			}
 		} else {
-			next = earliest(next, deadline);
+			next = loop_earliest(next, deadline);
 		}
 	}
 	if (active) {
@@ -745,11 +736,11 @@ peer_path_tick(struct path_peer *peer, uint64_t now)
 		}
 		if (want_full_ping(peer, now))
 			send_pings_all(peer, true, PING_DISCOVERY, NULL, now);
-		next = earliest(next, peer->last_heartbeat_ns + ms(PATH_HEARTBEAT_MS));
-		next = earliest(next, peer->last_full_ping_ns + ms(PATH_PING_INTERVAL_MS));
+		next = loop_earliest(next, peer->last_heartbeat_ns + ms(PATH_HEARTBEAT_MS));
+		next = loop_earliest(next, peer->last_full_ping_ns + ms(PATH_PING_INTERVAL_MS));
 	}
 	if (peer->has_best && now < peer->trust_until_ns)
-		next = earliest(next, peer->trust_until_ns);
+		next = loop_earliest(next, peer->trust_until_ns);
 	peer_path_update_route(peer, now);
 	return next;
 }

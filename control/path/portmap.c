@@ -61,16 +61,6 @@ op_name(enum portmap_op op)
 	}
 }
 
-static uint64_t
-earliest(uint64_t a, uint64_t b)
-{
-	if (a == 0)
-		return b;
-	if (b == 0)
-		return a;
-	return a < b ? a : b;
-}
-
 /* Start what the machine decided; a start that fails at once is its answer, which may lead the
  * machine to something else (the next protocol), so round again until nothing fails. */
 static void
@@ -101,11 +91,11 @@ run_machine(struct portmap *pm, uint64_t now)
 static uint64_t
 next_deadline(const struct portmap *pm, uint64_t now)
 {
-	uint64_t next = earliest(portmap_machine_deadline(&pm->machine), pm->restart_at_ns);
+	uint64_t next = loop_earliest(portmap_machine_deadline(&pm->machine), pm->restart_at_ns);
 
 	for (size_t i = 0; i < pm->machine.count; i++)
 		if (pm->slots[i].client != NULL)
-			next = earliest(next, pm->slots[i].ops->deadline(pm->slots[i].client, now));
+			next = loop_earliest(next, pm->slots[i].ops->deadline(pm->slots[i].client, now));
 	return next;
 }
 
@@ -291,7 +281,7 @@ release_mapping(struct portmap *pm)
 		return;
 	}
 	while (!done && (now = loop_now()) < until) {
-		uint64_t wake = earliest(s->ops->deadline(s->client, now), until);
+		uint64_t wake = loop_earliest(s->ops->deadline(s->client, now), until);
 		struct pollfd pfd = {.fd = s->fd, .events = POLLIN};
 		int ms = wake > now ? (int)((wake - now + PORTMAP_NS_PER_MS - 1) / PORTMAP_NS_PER_MS)
 				    : 0;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "loop.h"
 #include "portmap_check.h"
 #include "portmap_machine.h"
 
@@ -359,21 +360,11 @@ portmap_machine_advance(struct portmap_machine *m, uint64_t now, struct portmap_
 
 
 
-static uint64_t
-earliest(uint64_t a, uint64_t b)
-{
-	if (a == 0)
-		return b;
-	if (b == 0)
-		return a;
-	return a < b ? a : b;
-}
-
 uint64_t
 portmap_machine_deadline(const struct portmap_machine *m)
 {
 	if (m->mapped)
-		return earliest(earliest(m->renew_at_ns, m->expires_ns), m->check_at_ns);
+		return loop_earliest(loop_earliest(m->renew_at_ns, m->expires_ns), m->check_at_ns);
 	return m->seeking ? 0 : m->retry_at_ns;
 }
 

@@ -4,6 +4,7 @@
 
 #include <zlib.h>
 
+#include "byteorder.h"
 #include "stun.h"
 
 enum {
@@ -28,34 +29,6 @@ enum {
 	ATTR_RESPONSE_PORT = 0x0027,
 };
 
-static inline uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 static uint32_t
 fingerprint_of(const uint8_t *message, size_t length)
 {
@@ -69,15 +42,15 @@ bool
 stun_is_stun(const uint8_t *packet, size_t length)
 {
 	return length >= STUN_HEADER_LEN && (packet[0] & 0xc0) == 0 &&
-	       get32(packet + 4) == STUN_MAGIC_COOKIE;
+	       be32_get(packet + 4) == STUN_MAGIC_COOKIE;
 }
 
 static void
 write_header(uint8_t *out, uint16_t type, uint16_t attr_length, const uint8_t *txid)
 {
-	put16(out, type);
-	put16(out + 2, attr_length);
-	put32(out + 4, STUN_MAGIC_COOKIE);
+	be16_put(out, type);
+	be16_put(out + 2, attr_length);
+	be32_put(out + 4, STUN_MAGIC_COOKIE);
 	memcpy(out + 8, txid, STUN_TXID_LEN);
 }
 
@@ -85,9 +58,9 @@ write_header(uint8_t *out, uint16_t type, uint16_t attr_length, const uint8_t *t
 static void
 append_fingerprint(uint8_t *out, size_t end)
 {
-	put16(out + end, STUN_ATTR_FINGERPRINT);
-	put16(out + end + 2, 4);
-	put32(out + end + 4, fingerprint_of(out, end));
+	be16_put(out + end, STUN_ATTR_FINGERPRINT);
+	be16_put(out + end + 2, 4);
+	be32_put(out + end + 4, fingerprint_of(out, end));
 }
 
 int
@@ -129,19 +102,19 @@ stun_build_binding_response(uint8_t *out, size_t size, const uint8_t txid[STUN_T
 
 	write_header(out, STUN_BINDING_SUCCESS, (uint16_t)(total - STUN_HEADER_LEN), txid);
 	pos = STUN_HEADER_LEN;
-	put16(out + pos, STUN_ATTR_XOR_MAPPED_ADDRESS);
-	put16(out + pos + 2, (uint16_t)(4 + addr_len));
+	be16_put(out + pos, STUN_ATTR_XOR_MAPPED_ADDRESS);
+	be16_put(out + pos + 2, (uint16_t)(4 + addr_len));
 	out[pos + 4] = 0;
 	out[pos + 5] = family;
-	put16(out + pos + 6, mapped->port ^ (STUN_MAGIC_COOKIE >> 16));
+	be16_put(out + pos + 6, mapped->port ^ (STUN_MAGIC_COOKIE >> 16));
 	/* The address is XORed with the cookie followed by the transaction id (bytes 4..20 of
 	 * the header), which for IPv4 is the cookie alone. */
 	for (size_t i = 0; i < addr_len; i++)
 		out[pos + 8 + i] = mapped->addr.bytes[i] ^ out[4 + i];
 	pos += ATTR_HEADER_LEN + 4 + addr_len;
 	if (software != NULL) {
-		put16(out + pos, STUN_ATTR_SOFTWARE);
-		put16(out + pos + 2, (uint16_t)software_len);
+		be16_put(out + pos, STUN_ATTR_SOFTWARE);
+		be16_put(out + pos + 2, (uint16_t)software_len);
 		memcpy(out + pos + 4, software, software_len);
 		memset(out + pos + 4 + software_len, 0,
 		       software_padded - ATTR_HEADER_LEN - software_len);
@@ -161,9 +134,9 @@ check_header(const uint8_t *packet, size_t length, uint16_t type)
 		return STUN_ERR_SHORT;
 	if (!stun_is_stun(packet, length))
 		return STUN_ERR_NOT_STUN;
-	if (get16(packet) != type)
+	if (be16_get(packet) != type)
 		return STUN_ERR_TYPE;
-	attr_length = get16(packet + 2);
+	attr_length = be16_get(packet + 2);
 	if ((attr_length & 3) != 0 || (size_t)attr_length + STUN_HEADER_LEN != length)
 		return STUN_ERR_LENGTH;
 	return attr_length;
@@ -189,7 +162,7 @@ parse_address(const uint8_t *packet, const uint8_t *value, uint16_t value_len, b
 	if (value_len != 4 + addr_len)
 		return STUN_ERR_ATTRIBUTE;
 	memset(out->addr.bytes, 0, sizeof(out->addr.bytes));
-	out->port = get16(value + 2);
+	out->port = be16_get(value + 2);
 	for (size_t i = 0; i < addr_len; i++)
 		out->addr.bytes[i] = value[4 + i];
 	if (xored) {
@@ -246,15 +219,15 @@ walk_attributes(const uint8_t *packet, size_t length, bool response, struct nete
 
 		if (length - pos < ATTR_HEADER_LEN)
 			return STUN_ERR_SHORT;
-		type = get16(packet + pos);
-		value_len = get16(packet + pos + 2);
+		type = be16_get(packet + pos);
+		value_len = be16_get(packet + pos + 2);
 		padded = ((size_t)value_len + 3) & ~(size_t)3;
 		if (length - pos - ATTR_HEADER_LEN < padded)
 			return STUN_ERR_SHORT;
 		if (type == STUN_ATTR_FINGERPRINT) {
 			if (value_len != 4 || pos + FINGERPRINT_ATTR_LEN != length)
 				return STUN_ERR_FINGERPRINT;
-			if (get32(packet + pos + 4) != fingerprint_of(packet, pos))
+			if (be32_get(packet + pos + 4) != fingerprint_of(packet, pos))
 				return STUN_ERR_FINGERPRINT;
 		} else if (response && !after_integrity) {
 			if (!known_response_attribute(type))
