@@ -57,7 +57,7 @@ enum {
 	PATH_ENDPOINTS_FRESH_MS = 27000,   /* our endpoints in a CallMeMaybe are at most this old */
 
 	/* beyond Tailscale: failover noticed from the data itself */
-	PATH_FAILOVER_SILENCE_MS = 600,    /* sending, nothing back on the direct path: suspect */
+	PATH_FAILOVER_SILENCE_MS = 300,    /* sending, nothing back on the direct path: suspect */
 	PATH_FAILOVER_PROBE_MS = 500,      /* the probe of a suspect path unanswered: relay */
 
 	/* exitgate's Hello (disco.h) between exitgate nodes */

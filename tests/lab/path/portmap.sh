@@ -287,7 +287,7 @@ wan_change upnp no yes
 lab_log "--- natpmp: the gateway goes silent (killed, rules left), then comes back"
 start_miniupnpd yes no
 start_probe silent natpmp
-lab_check "silent: mapped" probe_wait 15 "^mapped protocol=natpmp "
+lab_check "silent: mapped" probe_wait 30 "^mapped protocol=natpmp "
 stop_miniupnpd KILL
 lab_check "silent: reported unmapped once the gateway stops answering" probe_wait $((LIFETIME / 4 + 6)) "^unmapped"
 lab_check "silent: evidence names the silence" probe_wait 5 'probe natpmp answered=0 code=0 error="(no answer from|port unreachable at) 10.0.0.1:5351'
